@@ -1,0 +1,171 @@
+"""Input validation at graphtraj's public boundary.
+
+Private kernels trust their input; public functions call these helpers once. Every
+failure raises from :mod:`graphtraj.exceptions` with the message shape
+``"<param> must be <constraint>; got <value>"`` plus a remedy.
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+
+from graphtraj.exceptions import (
+    InsufficientDataError,
+    NonFiniteInputError,
+    UnknownOptionError,
+    ValidationError,
+)
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, np.ndarray):
+        return f"array of shape {value.shape} and dtype {value.dtype}"
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def check_finite(arr: np.ndarray, name: str) -> np.ndarray:
+    """Raise :class:`NonFiniteInputError` if ``arr`` has NaN or inf entries."""
+    if arr.dtype.kind in "fc" and not np.all(np.isfinite(arr)):
+        bad = np.flatnonzero(~np.isfinite(arr.reshape(-1)))
+        n_nan = int(np.isnan(arr).sum())
+        raise NonFiniteInputError(
+            f"`{name}` must contain only finite values; got {bad.size} non-finite "
+            f"entries ({n_nan} NaN), the first at flat index {int(bad[0])}. "
+            "Remove or interpolate them first (diverged training runs are marked "
+            "in `Ensemble.diverged_at`; analyse the finite part)."
+        )
+    return arr
+
+
+def as_float_array(
+    x: Any,
+    name: str,
+    ndim: int | tuple[int, ...] | None = None,
+    *,
+    finite: bool = True,
+    min_len: int = 1,
+) -> np.ndarray:
+    """Convert ``x`` to a float64 array, checking dimension, length and finiteness.
+
+    Integer and boolean input is cast to float64. Complex input is rejected.
+    """
+    try:
+        arr = np.asarray(x)
+    except Exception as exc:  # ragged sequences and the like
+        raise ValidationError(
+            f"`{name}` must be array-like of numbers; got {_describe(x)} ({exc})"
+        ) from None
+    if arr.dtype.kind not in "biuf":
+        raise ValidationError(
+            f"`{name}` must hold real numbers; got {_describe(arr)}"
+        )
+    arr = np.asarray(arr, dtype=np.float64)
+    if ndim is not None:
+        allowed = (ndim,) if isinstance(ndim, int) else tuple(ndim)
+        if arr.ndim not in allowed:
+            want = " or ".join(f"{d}-D" for d in allowed)
+            raise ValidationError(
+                f"`{name}` must be {want}; got an array of shape {arr.shape}"
+            )
+    if arr.ndim >= 1 and arr.shape[0] < min_len:
+        raise InsufficientDataError(
+            f"`{name}` must have at least {min_len} samples along axis 0; "
+            f"got {arr.shape[0]}"
+        )
+    if arr.size == 0 and min_len > 0:
+        raise InsufficientDataError(f"`{name}` must not be empty; got {_describe(arr)}")
+    if finite:
+        check_finite(arr, name)
+    return arr
+
+
+def as_series(x: Any, name: str = "series", *, min_len: int = 1) -> np.ndarray:
+    """A finite float64 1-D series of at least ``min_len`` samples."""
+    return as_float_array(x, name, 1, min_len=min_len)
+
+
+def as_states(x: Any, name: str = "states", *, min_len: int = 1) -> np.ndarray:
+    """A finite float64 (T, P) array; a 1-D series becomes (T, 1)."""
+    arr = as_float_array(x, name, (1, 2), min_len=min_len)
+    return arr[:, None] if arr.ndim == 1 else arr
+
+
+def check_int(
+    value: Any, name: str, *, minimum: int | None = None, maximum: int | None = None
+) -> int:
+    """An integer (not bool) within ``[minimum, maximum]``."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise ValidationError(f"`{name}` must be an integer; got {_describe(value)}")
+    value = int(value)
+    if minimum is not None and value < minimum:
+        raise ValidationError(f"`{name}` must be >= {minimum}; got {value}")
+    if maximum is not None and value > maximum:
+        raise ValidationError(f"`{name}` must be <= {maximum}; got {value}")
+    return value
+
+
+def check_real(
+    value: Any,
+    name: str,
+    *,
+    minimum: float | None = None,
+    maximum: float | None = None,
+    strict_min: bool = False,
+) -> float:
+    """A finite real number within bounds (``strict_min`` makes the lower bound open)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise ValidationError(f"`{name}` must be a real number; got {_describe(value)}")
+    value = float(value)
+    if not np.isfinite(value):
+        raise ValidationError(f"`{name}` must be finite; got {value}")
+    if minimum is not None:
+        if strict_min and value <= minimum:
+            raise ValidationError(f"`{name}` must be > {minimum}; got {value}")
+        if not strict_min and value < minimum:
+            raise ValidationError(f"`{name}` must be >= {minimum}; got {value}")
+    if maximum is not None and value > maximum:
+        raise ValidationError(f"`{name}` must be <= {maximum}; got {value}")
+    return value
+
+
+def check_option(value: Any, name: str, options: Iterable[str]) -> str:
+    """One of the documented string ``options``; the error lists them all."""
+    options = tuple(options)
+    if not isinstance(value, str) or value not in options:
+        raise UnknownOptionError(
+            f"`{name}` must be one of {', '.join(repr(o) for o in options)}; "
+            f"got {_describe(value)}"
+        )
+    return value
+
+
+def require_length(n: int, minimum: int, name: str, how: str) -> None:
+    """Raise :class:`InsufficientDataError` when ``n < minimum``.
+
+    ``how`` explains how ``minimum`` was computed, e.g.
+    ``"(emb_dim - 1) * lag + 1 = 46 for the embedding, plus ..."``.
+    """
+    if n < minimum:
+        raise InsufficientDataError(
+            f"`{name}` must have at least {minimum} samples for these parameters; "
+            f"got {n}. The minimum is {how}. Use a longer series or smaller parameters."
+        )
+
+
+def as_rng(rng: Any) -> np.random.Generator:
+    """A :class:`numpy.random.Generator` from a seed, a Generator or None."""
+    if isinstance(rng, np.random.Generator):
+        return rng
+    if rng is None or (isinstance(rng, numbers.Integral) and not isinstance(rng, bool)):
+        return np.random.default_rng(rng)
+    if isinstance(rng, np.random.SeedSequence):
+        return np.random.default_rng(rng)
+    raise ValidationError(
+        f"`rng` must be None, an integer seed or a numpy.random.Generator; "
+        f"got {_describe(rng)}"
+    )
