@@ -123,7 +123,7 @@ class ParamLayout:
 
     # --------------------------------------------------------- conversions
     def unflatten(self, flat: Any) -> dict[str, np.ndarray]:
-        """Split ``flat`` of shape (..., P) into named arrays of shape (..., *shape).
+        """Split ``flat`` of shape (..., P) into named arrays of shape ``(..., *shape)``.
 
         The results are views when ``flat`` is a contiguous numpy array.
         """
@@ -139,7 +139,7 @@ class ParamLayout:
         }
 
     def flatten(self, params: Mapping[str, Any]) -> np.ndarray:
-        """Pack named arrays of shape (..., *shape) into one (..., P) array."""
+        """Pack named arrays of shape ``(..., *shape)`` into one ``(..., P)`` array."""
         missing = [n for n in self.names if n not in params]
         if missing:
             raise ValidationError(
