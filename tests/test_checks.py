@@ -1,0 +1,96 @@
+"""Validation helpers: every branch raises our error with a helpful message."""
+
+import numpy as np
+import pytest
+
+from graphtraj import _checks as c
+from graphtraj.exceptions import (
+    InsufficientDataError,
+    NonFiniteInputError,
+    UnknownOptionError,
+    ValidationError,
+)
+
+
+def test_as_series_casts_integers_to_float64():
+    """Integer input is cast to float64 without changing values."""
+    out = c.as_series(np.array([1, 2, 3], dtype=np.int64))
+    assert out.dtype == np.float64 and out.tolist() == [1.0, 2.0, 3.0]
+
+
+@pytest.mark.parametrize("bad", [[1.0, np.nan], [np.inf, 1.0]])
+def test_non_finite_is_reported(bad):
+    """NaN or inf anywhere is reported up front, with its position."""
+    with pytest.raises(NonFiniteInputError, match="finite values; got 1 non-finite"):
+        c.as_series(bad)
+
+
+def test_wrong_dimension_and_type():
+    """Shapes and dtypes outside the contract raise ValidationError."""
+    with pytest.raises(ValidationError, match="must be 1-D"):
+        c.as_series(np.zeros((2, 2)))
+    with pytest.raises(ValidationError, match="real numbers"):
+        c.as_series(["a", "b"])
+    with pytest.raises(ValidationError, match="real numbers"):
+        c.as_series(np.array([1 + 1j]))
+    with pytest.raises(ValidationError, match="array-like"):
+        c.as_series([[1, 2], [3]])
+
+
+def test_min_len_and_empty():
+    """Too-short and empty input raise InsufficientDataError."""
+    with pytest.raises(InsufficientDataError, match="at least 3 samples"):
+        c.as_series([1.0, 2.0], min_len=3)
+    with pytest.raises(InsufficientDataError):
+        c.as_series([])
+
+
+def test_as_states_promotes_series():
+    """A 1-D series becomes a (T, 1) state array."""
+    assert c.as_states([1, 2, 3]).shape == (3, 1)
+
+
+def test_check_int_and_real():
+    """Integers and reals are checked for type and bounds."""
+    assert c.check_int(np.int32(3), "k", minimum=1) == 3
+    with pytest.raises(ValidationError, match="`k` must be an integer; got True"):
+        c.check_int(True, "k")
+    with pytest.raises(ValidationError, match="`k` must be >= 1; got 0"):
+        c.check_int(0, "k", minimum=1)
+    with pytest.raises(ValidationError, match="`k` must be <= 2; got 3"):
+        c.check_int(3, "k", maximum=2)
+    assert c.check_real(2, "eps", minimum=0, strict_min=True) == 2.0
+    with pytest.raises(ValidationError, match="`eps` must be > 0"):
+        c.check_real(0.0, "eps", minimum=0, strict_min=True)
+    with pytest.raises(ValidationError, match="`eps` must be >= 0"):
+        c.check_real(-1.0, "eps", minimum=0)
+    with pytest.raises(ValidationError, match="must be <= 1"):
+        c.check_real(2.0, "eps", maximum=1)
+    with pytest.raises(ValidationError, match="must be finite"):
+        c.check_real(float("nan"), "eps")
+    with pytest.raises(ValidationError, match="real number"):
+        c.check_real("x", "eps")
+
+
+def test_check_option_lists_choices():
+    """Unknown options name every valid choice."""
+    assert c.check_option("a", "mode", ["a", "b"]) == "a"
+    with pytest.raises(UnknownOptionError, match="one of 'a', 'b'; got 'c'"):
+        c.check_option("c", "mode", ["a", "b"])
+
+
+def test_require_length_explains_minimum():
+    """The error states the minimum and how it was computed."""
+    with pytest.raises(InsufficientDataError, match="at least 86 samples.*got 85.*span"):
+        c.require_length(85, 86, "series", "the span")
+    c.require_length(86, 86, "series", "the span")
+
+
+def test_as_rng():
+    """Seeds give reproducible generators; bad seeds raise."""
+    assert c.as_rng(3).random() == c.as_rng(3).random()
+    g = np.random.default_rng(0)
+    assert c.as_rng(g) is g
+    assert isinstance(c.as_rng(np.random.SeedSequence(1)), np.random.Generator)
+    with pytest.raises(ValidationError, match="`rng` must be"):
+        c.as_rng("seed")
