@@ -6,6 +6,16 @@ Names load lazily from their submodules.
 from graphtraj._lazy import attach
 
 _EXPORTS: dict[str, str] = {
+    # iris.py, registry.py (H2)
+    "load_iris": "iris",
+    "load_data": "registry",
+    "data_ref": "registry",
+    # systems.py (H2)
+    "logistic_map": "systems",
+    "tent_map": "systems",
+    "henon_map": "systems",
+    "lorenz": "systems",
+    "quadratic_gd": "systems",
 }
 
 __getattr__, __dir__, __all__ = attach(__name__, _EXPORTS)

@@ -137,7 +137,7 @@ class Trajectory:
         def take(a: Any) -> Any:
             return None if a is None else a[index]
 
-        states = self.states[index] if isinstance(index, slice) else np.asarray(self.states)[index]
+        states = self.states[index]  # lazy (zarr) arrays read only the selected rows
         return Trajectory(
             times=self.times[index],
             states=states,

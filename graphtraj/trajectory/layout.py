@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import operator
+
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -51,7 +53,7 @@ class ParamLayout:
     def __post_init__(self) -> None:
         names = tuple(str(n) for n in self.names)
         try:
-            shapes = tuple(tuple(int(d) for d in s) for s in self.shapes)
+            shapes = tuple(tuple(operator.index(d) for d in s) for s in self.shapes)
         except TypeError:
             raise ValidationError(
                 f"`shapes` must be a sequence of integer tuples; got {self.shapes!r}"

@@ -1,0 +1,235 @@
+"""Tests of ParamLayout (layout.py), Trajectory and Ensemble (core.py)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from graphtraj.exceptions import ValidationError
+from graphtraj.trajectory import Ensemble, ParamLayout, Trajectory
+
+# ------------------------------------------------------------------ ParamLayout
+
+
+def test_layout_round_trip_random(rng):
+    """unflatten then flatten returns the flat vector exactly, with leading batch dims."""
+    lay = ParamLayout(["a", "b", "c", "s"], [(3, 4), (4,), (2, 1, 5), ()])
+    assert lay.size == 12 + 4 + 10 + 1
+    assert lay.offsets == (0, 12, 16, 26)
+    flat = rng.normal(size=(2, 3, lay.size))
+    parts = lay.unflatten(flat)
+    assert parts["a"].shape == (2, 3, 3, 4) and parts["s"].shape == (2, 3)
+    np.testing.assert_array_equal(parts["b"], flat[..., 12:16])
+    np.testing.assert_array_equal(lay.flatten(parts), flat)
+    np.testing.assert_array_equal(parts["a"][1, 2], flat[1, 2, :12].reshape(3, 4))
+
+
+def test_layout_matches_torch_named_parameters():
+    """for_mlp names, shapes and order equal named_parameters of a ModuleList of Linear."""
+    torch = pytest.importorskip("torch")
+
+    class Net(torch.nn.Module):
+        def __init__(self, sizes):
+            super().__init__()
+            self.layers = torch.nn.ModuleList(
+                torch.nn.Linear(a, b) for a, b in zip(sizes[:-1], sizes[1:], strict=True)
+            )
+
+    net = Net([4, 10, 3]).double()
+    named = list(net.named_parameters())
+    lay = ParamLayout.for_mlp([4, 10, 3])
+    assert lay.names == tuple(n for n, _ in named)
+    assert lay.shapes == tuple(tuple(p.shape) for _, p in named)
+    assert lay.size == 83 and int(lay.mask("weight").sum()) == 70
+    assert int(lay.mask("bias").sum()) == 13
+    flat = torch.nn.utils.parameters_to_vector(net.parameters()).detach().numpy()
+    parts = lay.unflatten(flat)
+    for n, p in named:
+        np.testing.assert_array_equal(parts[n], p.detach().numpy())
+    nobias = ParamLayout.for_mlp([4, 10, 3], bias=False)
+    assert nobias.names == ("layers.0.weight", "layers.1.weight") and nobias.size == 70
+
+
+def test_layout_dict_round_trip_through_json():
+    """to_dict survives JSON and from_dict rebuilds an equal layout (kinds included)."""
+    lay = ParamLayout(["w", "gain", "bias"], [(2, 2), (2,), (2,)], ["weight", "other", "bias"])
+    back = ParamLayout.from_dict(json.loads(json.dumps(lay.to_dict())))
+    assert back == lay
+    assert ParamLayout.from_dict({"names": ["x"], "shapes": [[3]]}).kinds == ("weight",)
+
+
+def test_layout_slice_mask_and_default_kinds():
+    """slice() addresses one tensor; kinds default by name suffix; mask covers the kind."""
+    lay = ParamLayout(["l.weight", "l.bias"], [(2, 3), (2,)])
+    assert lay.kinds == ("weight", "bias")
+    assert lay.slice("l.bias") == slice(6, 8)
+    assert lay.mask("bias").tolist() == [False] * 6 + [True] * 2
+    assert lay.sizes == (6, 2) and len(lay) == 2
+
+
+@pytest.mark.parametrize("args, match", [
+    ((["a"], [(None,)]), "`shapes` must be a sequence of integer tuples"),
+    ((["a"], [3]), "`shapes` must be a sequence of integer tuples"),
+    ((["a"], [("x",)]), "`shapes` must be a sequence of integer tuples"),
+    ((["a"], [(1.5,)]), "`shapes` must be a sequence of integer tuples"),
+    ((["a", "b"], [(1,)]), "`names` and `shapes` must have the same length"),
+    ((["a", "a"], [(1,), (2,)]), "`names` must be unique"),
+    ((["a"], [(-1,)]), "`shapes` must be non-negative"),
+    ((["a"], [(1,)], ["weight", "bias"]), "`kinds` must have one entry per parameter"),
+    ((["a"], [(1,)], ["gain"]), "`kinds` entries must be 'weight', 'bias' or 'other'"),
+])
+def test_layout_validation(args, match):
+    """Each malformed layout description raises ValidationError naming the problem."""
+    with pytest.raises(ValidationError, match=match):
+        ParamLayout(*args)
+
+
+def test_layout_method_validation():
+    """Wrong names, sizes and shapes in layout methods raise ValidationError."""
+    lay = ParamLayout(["w", "b"], [(2, 2), (2,)])
+    with pytest.raises(ValidationError, match="`name` must be one of"):
+        lay.slice("nope")
+    with pytest.raises(ValidationError, match="`flat` must have last dimension 6"):
+        lay.unflatten(np.zeros(5))
+    with pytest.raises(ValidationError, match="`flat` must have last dimension 6"):
+        lay.unflatten(np.float64(1.0))
+    with pytest.raises(ValidationError, match="missing \\['b'\\]"):
+        lay.flatten({"w": np.zeros((2, 2))})
+    with pytest.raises(ValidationError, match="`w` must have trailing shape \\(2, 2\\)"):
+        lay.flatten({"w": np.zeros((2, 3)), "b": np.zeros(2)})
+    with pytest.raises(ValidationError, match="must share leading dimensions"):
+        lay.flatten({"w": np.zeros((5, 2, 2)), "b": np.zeros((4, 2))})
+    with pytest.raises(ValidationError, match="must have 'names' and 'shapes'"):
+        ParamLayout.from_dict({"names": ["w"]})
+    with pytest.raises(ValidationError, match="`sizes` must list at least two positive"):
+        ParamLayout.for_mlp([4])
+    with pytest.raises(ValidationError, match="`sizes` must list at least two positive"):
+        ParamLayout.for_mlp([4, 0, 3])
+
+
+# ------------------------------------------------------------------- Trajectory
+
+LAY = ParamLayout(["w", "b"], [(2, 2), (2,)])  # P = 6
+
+
+def make_traj(rng, t=10):
+    return Trajectory(
+        times=np.arange(0, 3 * t, 3), states=rng.normal(size=(t, 6)), layout=LAY,
+        loss=rng.random(t), accuracy=rng.random(t), lr=np.full(t, 0.1),
+        extra={"x": np.arange(t, dtype=float)}, batches=np.arange(2 * t).reshape(t, 2),
+        metadata={"replayable": True, "seed": 1},
+    )
+
+
+def test_trajectory_window_isel_subsample(rng):
+    """window selects by step (start inclusive, stop exclusive); isel and subsample by position."""
+    tr = make_traj(rng)
+    w = tr.window(6, 15)  # steps 6, 9, 12
+    assert w.times.tolist() == [6, 9, 12]
+    np.testing.assert_array_equal(w.states, tr.states[2:5])
+    np.testing.assert_array_equal(w.extra["x"], [2.0, 3.0, 4.0])
+    np.testing.assert_array_equal(w.batches, tr.batches[2:5])
+    assert w.metadata == tr.metadata
+    assert tr.window(5, 6).times.size == 0
+    assert len(tr.window()) == 10 and tr.window(start=24).times.tolist() == [24, 27]
+    idx = np.array([0, 4, 9])
+    sel = tr.isel(idx)
+    np.testing.assert_array_equal(sel.states, tr.states[idx])
+    np.testing.assert_array_equal(sel.loss, tr.loss[idx])
+    sub = tr.subsample(4)
+    assert sub.times.tolist() == [0, 9, 18, 27]  # linspace(0, 9, 4) rounded: 0, 3, 6, 9
+    assert tr.subsample(100) is tr
+    with pytest.raises(ValidationError, match="`max_records` must be >= 1"):
+        tr.subsample(0)
+
+
+def test_trajectory_params_load_and_properties(rng):
+    """params(i) unflattens record i; load() gives float64 numpy; properties reflect input."""
+    tr = make_traj(rng)
+    p = tr.params(3)
+    np.testing.assert_array_equal(p["w"], tr.states[3, :4].reshape(2, 2))
+    np.testing.assert_array_equal(p["b"], tr.states[3, 4:])
+    assert len(tr) == 10 and tr.n_params == 6 and tr.replayable
+    lazy = Trajectory(np.arange(3), np.ones((3, 6), dtype=np.float32), LAY)
+    loaded = lazy.load()
+    assert loaded.states.dtype == np.float64 and not loaded.replayable
+    assert Trajectory(np.arange(2), [[0] * 6, [1] * 6], LAY).states.dtype == np.float64
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"times": np.arange(3.0)}, "`times` must be a 1-D integer array"),
+    ({"times": np.arange(6).reshape(3, 2)}, "`times` must be a 1-D integer array"),
+    ({"times": np.array([0, 2, 2])}, "`times` must be strictly increasing"),
+    ({"layout": {"names": ["w"]}}, "`layout` must be a ParamLayout"),
+    ({"states": np.zeros((3, 5))}, "`states` must have shape \\(T, P\\) = \\(3, 6\\)"),
+    ({"loss": np.zeros(4)}, "`loss` must have shape \\(3,\\)"),
+    ({"accuracy": np.zeros((3, 1))}, "`accuracy` must have shape \\(3,\\)"),
+    ({"lr": [0.1]}, "`lr` must have shape \\(3,\\)"),
+    ({"extra": {"e": np.zeros(2)}}, "`extra\\['e'\\]` must have shape \\(3,\\)"),
+    ({"batches": np.zeros((3, 2))}, "`batches` must be an integer array of shape \\(3, B\\)"),
+    ({"batches": np.zeros(3, dtype=int)}, "`batches` must be an integer array"),
+])
+def test_trajectory_validation(kwargs, match):
+    """Each inconsistent Trajectory field raises ValidationError with the expected shape."""
+    args = {"times": np.arange(3), "states": np.zeros((3, 6)), "layout": LAY, **kwargs}
+    with pytest.raises(ValidationError, match=match):
+        Trajectory(**args)
+
+
+# --------------------------------------------------------------------- Ensemble
+
+
+def make_ens(rng, states=True):
+    r, s = 5, 21
+    obs = {"loss": rng.random((r, s)), "accuracy": rng.random((r, s))}
+    return Ensemble(
+        LAY, np.arange(s), obs, reference=np.array([0, 0, 0, 3, 3]),
+        diverged_at=np.array([-1, 7, -1, -1, -1]),
+        times=np.array([0, 5, 10, 25]) if states else None,
+        states=rng.normal(size=(r, 4, 6)) if states else None, metadata={"seed": 2},
+    )
+
+
+def test_ensemble_references_and_replica(rng):
+    """References, perturbed copies and replica(r) (observables sampled at state times)."""
+    ens = make_ens(rng)
+    assert ens.n_replicas == 5
+    assert ens.reference_indices().tolist() == [0, 3]
+    assert ens.perturbed_of(0).tolist() == [1, 2] and ens.perturbed_of(3).tolist() == [4]
+    tr = ens.replica(2)
+    np.testing.assert_array_equal(tr.states, ens.states[2])
+    np.testing.assert_array_equal(tr.loss[:3], ens.observables["loss"][2, [0, 5, 10]])
+    assert np.isnan(tr.loss[3])  # step 25 was not observed
+    assert tr.metadata == {"seed": 2, "replica": 2, "reference_replica": 0}
+    assert tr.lr is None
+
+
+def test_ensemble_replica_errors(rng):
+    """replica() needs recorded states and a valid index."""
+    with pytest.raises(ValidationError, match="recorded no full states"):
+        make_ens(rng, states=False).replica(0)
+    with pytest.raises(ValidationError, match="`r` must be <= 4"):
+        make_ens(rng).replica(5)
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"diverged_at": np.zeros(4, dtype=int)}, "`reference` and `diverged_at` must both have shape"),
+    ({"reference": np.zeros((5, 1), dtype=int), "diverged_at": np.zeros((5, 1), dtype=int)},
+     "must both have shape"),
+    ({"reference": np.array([0, 0, 0, 3, 5])}, "`reference` must map each replica"),
+    ({"reference": np.array([1, 0, 0, 3, 3])}, "`reference` must map each replica"),
+    ({"observables": {"loss": np.zeros((5, 20))}}, "observable 'loss' must have shape \\(R, S\\)"),
+    ({"times": None}, "`times` must be given with `states`"),
+    ({"states": np.zeros((5, 3, 6))}, "`states` must have shape \\(R, T, P\\) = \\(5, 4, 6\\)"),
+])
+def test_ensemble_validation(rng, kwargs, match):
+    """Each inconsistent Ensemble field raises ValidationError naming it."""
+    args = {
+        "layout": LAY, "steps": np.arange(21), "observables": {"loss": np.zeros((5, 21))},
+        "reference": np.array([0, 0, 0, 3, 3]), "diverged_at": np.full(5, -1),
+        "times": np.array([0, 5, 10, 25]), "states": np.zeros((5, 4, 6)), **kwargs,
+    }
+    with pytest.raises(ValidationError, match=match):
+        Ensemble(**args)
