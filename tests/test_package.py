@@ -56,3 +56,26 @@ def test_public_names_resolve():
     """The public names of DESIGN.md resolve lazily."""
     assert graphtraj.Trajectory is graphtraj.trajectory.Trajectory
     assert graphtraj.ParamLayout.for_mlp([4, 10, 3]).size == 83
+
+
+LAZY_PACKAGES = [
+    "graphtraj.capture", "graphtraj.datasets", "graphtraj.dynamics", "graphtraj.measures",
+    "graphtraj.plotting", "graphtraj.timeseries",
+]
+
+
+@pytest.mark.parametrize("package", LAZY_PACKAGES)
+def test_lazy_exports_resolve_and_are_not_shadowed(package):
+    """Every lazily exported name resolves, and none shares its submodule's name.
+
+    A submodule named like the function it exports would replace that function on the
+    package once imported (``graphtraj.timeseries.rqa`` turning into a module).
+    """
+    import importlib
+
+    pkg = importlib.import_module(package)
+    exports = getattr(pkg, "_EXPORTS", {})
+    for name, module in exports.items():
+        assert name != module, f"{package}.{name} is exported from a submodule of the same name"
+        value = getattr(pkg, name)
+        assert not isinstance(value, type(pkg)), f"{package}.{name} resolved to a module"

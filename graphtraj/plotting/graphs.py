@@ -1,0 +1,165 @@
+"""Figures for graph series: distance matrices, spectral and motif statistics over time."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from graphtraj.exceptions import ValidationError
+
+__all__ = ["plot_distance_matrices", "plot_spectral_stats", "plot_motif_stats"]
+
+
+def plot_distance_matrices(
+    matrices: Mapping[str, Any], times: Any = None, *, cmap: str = "viridis"
+) -> Any:
+    """Distance matrices side by side (e.g. weight space next to graph space).
+
+    Parameters
+    ----------
+    matrices : mapping of str to array (T, T)
+        Titled square matrices over the same snapshots.
+    times : array (T,), optional
+        Snapshot times for the axes (default: indices).
+    cmap : str
+        Matplotlib colormap.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One panel per matrix, each with its own colour bar.
+
+    Raises
+    ------
+    ValidationError
+        If ``matrices`` is empty or a matrix is not square or sizes differ.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = np.arange(5.0)
+    >>> d = np.abs(x[:, None] - x[None, :])
+    >>> fig = plot_distance_matrices({"l1": d, "squared": d**2})
+    >>> len(fig.axes)   # two panels, two colour bars
+    4
+    """
+    import matplotlib.pyplot as plt
+
+    if not matrices:
+        raise ValidationError("`matrices` must hold at least one matrix; got none")
+    mats = {k: np.asarray(v, dtype=float) for k, v in matrices.items()}
+    sizes = {m.shape for m in mats.values()}
+    if len(sizes) != 1 or any(len(s) != 2 or s[0] != s[1] for s in sizes):
+        raise ValidationError(
+            f"`matrices` must be square arrays of one size; got shapes {sorted(sizes)}"
+        )
+    n = next(iter(sizes))[0]
+    t = np.arange(n) if times is None else np.asarray(times)
+    extent = (t[0], t[-1], t[-1], t[0]) if n > 1 else None
+    fig, axes = plt.subplots(1, len(mats), figsize=(4.2 * len(mats), 3.8), squeeze=False)
+    for ax, (name, m) in zip(axes[0], mats.items(), strict=True):
+        im = ax.imshow(m, cmap=cmap, extent=extent, interpolation="nearest")
+        ax.set_title(name)
+        ax.set_xlabel("step")
+        ax.set_ylabel("step")
+        fig.colorbar(im, ax=ax, shrink=0.8)
+    fig.subplots_adjust(wspace=0.3)
+    return fig
+
+
+def plot_spectral_stats(stats: Any) -> Any:
+    """Spectral statistics over time: per-layer norms and ranks, whole-graph spectra.
+
+    Parameters
+    ----------
+    stats : SpectralStats
+        From :func:`graphtraj.measures.spectral_stats`.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Three panels: spectral norm per layer; stable and effective rank per layer;
+        spectral radius and algebraic connectivity of the symmetrized ``|W|``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from graphtraj.snapshots import GraphSeries
+    >>> from graphtraj.measures import spectral_stats
+    >>> gs = GraphSeries.from_layers(np.arange(3), [np.ones((3, 2, 2)), np.ones((3, 1, 2))])
+    >>> len(plot_spectral_stats(spectral_stats(gs)).axes)
+    3
+    """
+    import matplotlib.pyplot as plt
+
+    t = np.asarray(stats.times)
+    fig, axes = plt.subplots(1, 3, figsize=(13, 3.4))
+    for li, name in enumerate(stats.layer_names):
+        axes[0].plot(t, stats.spectral_norm[:, li], label=name)
+        axes[1].plot(t, stats.stable_rank[:, li], label=f"{name} stable")
+        axes[1].plot(t, stats.effective_rank[:, li], "--", label=f"{name} effective")
+    axes[0].set_title("spectral norm per layer")
+    axes[1].set_title("stable / effective rank")
+    axes[2].plot(t, stats.spectral_radius, label="spectral radius of |W|")
+    axes[2].plot(t, stats.algebraic_connectivity, label="algebraic connectivity")
+    axes[2].set_title("whole graph (symmetrized |W|)")
+    for ax in axes:
+        ax.set_xlabel("step")
+        ax.legend(fontsize=7)
+    fig.subplots_adjust(wspace=0.3)
+    return fig
+
+
+def plot_motif_stats(stats: Any) -> Any:
+    """Motif statistics over time.
+
+    Parameters
+    ----------
+    stats : MotifStats
+        From :func:`graphtraj.measures.motif_stats`.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Layered series: fractions of the four sign patterns of two-step paths (first
+        hidden layer) and the structural-balance z-score of each layer. General
+        series: triangle and feed-forward-loop coherence.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from graphtraj.snapshots import GraphSeries
+    >>> from graphtraj.measures import motif_stats
+    >>> tri = np.ones((2, 3, 3)) - np.eye(3)
+    >>> len(plot_motif_stats(motif_stats(GraphSeries.from_adjacency([0, 1], tri))).axes)
+    2
+    """
+    import matplotlib.pyplot as plt
+
+    from graphtraj.measures.motifs import PATH_PATTERNS
+
+    t = np.asarray(stats.times)
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.4))
+    if stats.balance is not None:
+        if stats.path_fraction is not None:
+            for q, p in enumerate(PATH_PATTERNS):
+                axes[0].plot(t, stats.path_fraction[:, 0, q], label=p)
+        axes[0].set_title("sign patterns of two-step paths")
+        for li in range(stats.balance.shape[1]):
+            axes[1].plot(t, stats.balance_z[:, li], label=f"layers.{li}")
+        axes[1].axhline(0.0, color="0.6", lw=0.8)
+        axes[1].set_title("structural balance z-score")
+    else:
+        axes[0].plot(t, stats.triangle_coherence, label="triangles")
+        axes[0].plot(t, stats.ffl_coherence, label="feed-forward loops")
+        axes[0].set_title("motif coherence")
+        axes[1].plot(t, stats.triangle_intensity, label="triangles")
+        axes[1].plot(t, stats.ffl_intensity, label="feed-forward loops")
+        axes[1].set_title("total motif intensity")
+    for ax in axes:
+        ax.set_xlabel("step")
+        ax.legend(fontsize=7)
+    fig.subplots_adjust(wspace=0.3)
+    return fig

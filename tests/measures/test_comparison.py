@@ -1,0 +1,105 @@
+"""Tests for graphtraj.measures.comparison (Mantel test and distance-view comparison)."""
+
+import numpy as np
+import pytest
+from scipy.spatial.distance import pdist, squareform
+from scipy.stats import pearsonr, spearmanr
+
+from graphtraj.exceptions import (
+    InsufficientDataError,
+    UndefinedResultWarning,
+    UnknownOptionError,
+    ValidationError,
+)
+from graphtraj.measures import compare_to_weight_distance, distance_matrix, mantel
+from graphtraj.snapshots import GraphSeries
+
+
+def _naive_mantel(a, b, permutations, method, seed):
+    """Permute d2's rows/cols with the same generator and recompute scipy's correlation."""
+    gen = np.random.default_rng(seed)
+    iu = np.triu_indices(len(a), 1)
+    corr = (lambda x, y: pearsonr(x, y)[0]) if method == "pearson" else (lambda x, y: spearmanr(x, y)[0])
+    r = corr(a[iu], b[iu])
+    null = []
+    for _ in range(permutations):
+        p = gen.permutation(len(a))
+        null.append(corr(a[iu], b[p][:, p][iu]))
+    return r, np.array(null)
+
+
+@pytest.mark.parametrize("method", ["pearson", "spearman"])
+def test_mantel_matches_naive_permutation_test(rng, method):
+    """Statistic = scipy's correlation; null and p-value equal a naive loop with the same rng."""
+    x = rng.normal(size=(12, 3))
+    a = squareform(pdist(x))
+    b = squareform(pdist(x + rng.normal(scale=0.8, size=x.shape), "cityblock"))
+    res = mantel(a, b, permutations=60, method=method, rng=9)
+    r, null = _naive_mantel(a, b, 60, method, 9)
+    assert np.isclose(res.statistic, r, rtol=1e-12)
+    np.testing.assert_allclose(res.null, null, rtol=1e-9, atol=1e-12)
+    assert res.p_value == (1 + np.sum(null >= r - 1e-12)) / 61
+    two = mantel(a, b, permutations=60, method=method, alternative="two-sided", rng=9)
+    assert two.p_value == (1 + np.sum(np.abs(null) >= abs(r) - 1e-12)) / 61
+    less = mantel(a, b, permutations=60, method=method, alternative="less", rng=9)
+    assert less.p_value == (1 + np.sum(null <= r + 1e-12)) / 61
+
+
+def test_mantel_detects_related_and_unrelated_matrices(rng):
+    """A monotone transform gives p = 1/(P+1); independent matrices give a large p."""
+    x = rng.normal(size=(15, 2))
+    a = squareform(pdist(x))
+    assert mantel(a, np.sqrt(a), permutations=99, method="spearman", rng=1).p_value == 0.01
+    other = squareform(pdist(rng.normal(size=(15, 2))))
+    assert mantel(a, other, permutations=99, rng=1).p_value > 0.05
+    assert np.isnan(mantel(a, other, permutations=0).p_value)
+
+
+def test_mantel_validation():
+    """Non-square, asymmetric, tiny or NaN matrices and bad options raise our errors."""
+    a = squareform(pdist(np.arange(5.0)[:, None]))
+    with pytest.raises(ValidationError, match="square"):
+        mantel(np.zeros((3, 4)), np.zeros((3, 4)))
+    with pytest.raises(ValidationError, match="symmetric"):
+        mantel(np.triu(a), a)
+    with pytest.raises(ValidationError, match="same shape"):
+        mantel(a, a[:4, :4])
+    with pytest.raises(InsufficientDataError, match="at least 3"):
+        mantel(a[:2, :2], a[:2, :2])
+    bad = a.copy()
+    bad[1, 2] = bad[2, 1] = np.nan
+    with pytest.raises(ValidationError, match="finite"):
+        mantel(bad, a)
+    with pytest.raises(UnknownOptionError, match="spearman"):
+        mantel(a, a, method="kendall")
+    with pytest.raises(UnknownOptionError, match="two-sided"):
+        mantel(a, a, alternative="both")
+    with pytest.raises(ValidationError, match="permutations"):
+        mantel(a, a, permutations=-1)
+    with pytest.warns(UndefinedResultWarning, match="constant"):
+        assert np.isnan(mantel(a, np.ones((5, 5)) - np.eye(5)).statistic)
+
+
+def test_compare_to_weight_distance_summary(rng):
+    """Frobenius on a one-layer network tracks L1 closely; the summary is consistent."""
+    t = 40
+    w = np.cumsum(rng.normal(size=(t, 3, 2)), 0)
+    gs = GraphSeries.from_layers(np.arange(t) * 10, [w])
+    cmp = compare_to_weight_distance(gs, ["frobenius", "heat_trace"], max_snapshots=20,
+                                     permutations=49, rng=3)
+    assert cmp.times.size == 20 and cmp.metrics == ("frobenius", "heat_trace")
+    sub = gs[np.unique(np.linspace(0, t - 1, 20).round().astype(int))]
+    np.testing.assert_allclose(cmp.matrices["frobenius"], distance_matrix(sub, "frobenius"))
+    ref = mantel(cmp.matrices["l1"], cmp.matrices["frobenius"], method="spearman",
+                 permutations=0).statistic
+    assert np.isclose(cmp.mantel_r["frobenius"], ref)
+    assert cmp.mantel_r["frobenius"] > 0.8 and cmp.mantel_p["frobenius"] == 0.02
+    assert -1 <= cmp.successive_corr["heat_trace"] <= 1
+    assert cmp.disagreement_time["frobenius"] in set(cmp.times[1:].tolist())
+    assert 0 <= cmp.disagreement["frobenius"] <= 1
+    with pytest.raises(InsufficientDataError, match="at least 3"):
+        compare_to_weight_distance(gs[:2])
+    with pytest.raises(UnknownOptionError, match="metrics"):
+        compare_to_weight_distance(gs, ["nope"])
+    with pytest.raises(ValidationError, match="GraphSeries"):
+        compare_to_weight_distance(np.zeros((3, 3)))
