@@ -1,0 +1,168 @@
+"""Straight-line fits to divergence curves and detection of their linear (scaling) region.
+
+Shared by :mod:`graphtraj.timeseries.lyapunov` and :mod:`graphtraj.timeseries.nmle`.
+Private: the public functions validate their input and document the rule in their
+Notes; this module trusts its input.
+
+The automatic rule (documented once here, quoted by the estimators)
+-------------------------------------------------------------------
+Let ``y_k`` (k = 0 .. K-1) be the mean log divergence, ``y_0`` its first finite value,
+``P = max_k y_k`` its plateau (or last value when it has not saturated) and ``S_inf``
+the *decorrelated level*: the same statistic for pairs of points far apart in time
+(what the curve reaches once neighbours have forgotten each other).
+
+1. If ``S_inf - y_0 < min_headroom`` (neighbours are not even ``e**min_headroom``
+   times closer than unrelated pairs), there is nothing to follow: *no scaling region*.
+2. If the curve climbs less than ``flat_fraction`` of the headroom,
+   ``P - y_0 < flat_fraction * (S_inf - y_0)``, separations do not grow over the
+   horizon (periodic or stable dynamics): the line is fitted over all finite points
+   (status ``"flat"``; the slope is then close to zero or negative).
+3. Otherwise the fit region runs from the first k with ``y_k >= y_0 + lo (P - y_0)``
+   to the last k before the curve first exceeds ``y_0 + hi (P - y_0)``. Fewer than
+   ``min_points`` points there (the curve jumps to its plateau within a step or two,
+   as for uncorrelated data), or an R^2 below ``min_r2``: *no scaling region*.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+
+from graphtraj.exceptions import UndefinedResultWarning
+
+#: Defaults of the automatic linear-region rule (see the module docstring).
+AUTO_RULE = {
+    "lo": 0.2,
+    "hi": 0.75,
+    "flat_fraction": 0.2,
+    "min_headroom": 0.5,
+    "min_points": 4,
+    "min_r2": 0.9,
+}
+
+
+@dataclass(frozen=True)
+class LineFit:
+    """A least-squares line over ``curve[start:stop]`` and why it was chosen."""
+
+    start: int
+    stop: int
+    slope: float
+    intercept: float
+    r2: float
+    status: str  # "linear", "flat", "given", "no_scaling_region"
+    reason: str
+
+    @property
+    def accepted(self) -> bool:
+        return self.status != "no_scaling_region"
+
+
+def least_squares(x: np.ndarray, y: np.ndarray) -> tuple[float, float, float]:
+    """Slope, intercept and R^2 of the ordinary least-squares line (``np.polyfit``)."""
+    if x.size < 2:
+        return np.nan, np.nan, np.nan
+    slope, intercept = np.polyfit(x, y, 1)
+    resid = y - (slope * x + intercept)
+    ss_tot = float(np.sum((y - y.mean()) ** 2))
+    ss_res = float(np.sum(resid**2))
+    r2 = 1.0 - ss_res / ss_tot if ss_tot > 0 else (1.0 if ss_res == 0 else 0.0)
+    return float(slope), float(intercept), float(r2)
+
+
+def _failed(start: int, stop: int, reason: str) -> LineFit:
+    return LineFit(start, stop, np.nan, np.nan, np.nan, "no_scaling_region", reason)
+
+
+def fit_given(x: np.ndarray, y: np.ndarray, start: int, stop: int) -> LineFit:
+    """Fit over ``[start, stop)``, using the finite points only."""
+    sl = slice(start, stop)
+    xs, ys = x[sl], y[sl]
+    ok = np.isfinite(ys)
+    if ok.sum() < 2:
+        return _failed(start, stop, f"fewer than 2 finite curve points in [{start}, {stop})")
+    slope, intercept, r2 = least_squares(xs[ok], ys[ok])
+    return LineFit(start, stop, slope, intercept, r2, "given", f"fit over given range [{start}, {stop})")
+
+
+def fit_auto(
+    x: np.ndarray,
+    y: np.ndarray,
+    saturation: float,
+    *,
+    lo: float = AUTO_RULE["lo"],
+    hi: float = AUTO_RULE["hi"],
+    flat_fraction: float = AUTO_RULE["flat_fraction"],
+    min_headroom: float = AUTO_RULE["min_headroom"],
+    min_points: int = AUTO_RULE["min_points"],
+    min_r2: float = AUTO_RULE["min_r2"],
+) -> LineFit:
+    """Apply the automatic linear-region rule of this module to the curve ``y(x)``."""
+    k = y.size
+    finite = np.flatnonzero(np.isfinite(y))
+    if finite.size < min_points:
+        return _failed(0, k, f"only {finite.size} finite curve points (need {min_points})")
+    first = int(finite[0])
+    y0 = float(y[first])
+    plateau = float(np.nanmax(y))
+    headroom = float(saturation) - y0
+    if not np.isfinite(headroom) or headroom < min_headroom:
+        return _failed(
+            0, k,
+            f"neighbours start at log-distance {y0:.3g}, only {headroom:.3g} below the "
+            f"decorrelated level {saturation:.3g} (need >= {min_headroom}): they are not "
+            "closer than unrelated pairs",
+        )
+    rise = plateau - y0
+    if rise < flat_fraction * headroom:
+        xs, ys = x[finite], y[finite]
+        slope, intercept, r2 = least_squares(xs, ys)
+        return LineFit(
+            first, k, slope, intercept, r2, "flat",
+            f"the curve climbs {rise:.3g}, less than {flat_fraction:g} of the headroom "
+            f"{headroom:.3g} to the decorrelated level: no growth over the horizon; "
+            "fitted over all points",
+        )
+    lo_level = y0 + lo * rise
+    hi_level = y0 + hi * rise
+    above_hi = np.flatnonzero(np.nan_to_num(y, nan=-np.inf) > hi_level)
+    stop = int(above_hi[0]) if above_hi.size else k
+    reach_lo = np.flatnonzero(np.nan_to_num(y[:stop], nan=-np.inf) >= lo_level)
+    start = int(reach_lo[0]) if reach_lo.size else first
+    sl = slice(start, stop)
+    ok = np.isfinite(y[sl])
+    if ok.sum() < min_points:
+        return _failed(
+            start, stop,
+            f"the curve rises from {y0:.3g} past {hi:g} of its rise to {plateau:.3g} "
+            f"within {stop - first} step(s): fewer than {min_points} points grow linearly",
+        )
+    slope, intercept, r2 = least_squares(x[sl][ok], y[sl][ok])
+    if r2 < min_r2:
+        fit = _failed(start, stop, f"R^2 = {r2:.3f} < {min_r2} over [{start}, {stop})")
+        return LineFit(start, stop, np.nan, np.nan, r2, fit.status, fit.reason)
+    return LineFit(
+        start, stop, slope, intercept, r2, "linear",
+        f"linear region [{start}, {stop}): from {lo:g} to {hi:g} of the rise "
+        f"{y0:.3g} -> {plateau:.3g}",
+    )
+
+
+def warn_if_no_scaling(fit: LineFit, what: str) -> None:
+    """Emit :class:`UndefinedResultWarning` when ``fit`` found no scaling region."""
+    if not fit.accepted:
+        warnings.warn(
+            f"{what}: no scaling region, the exponent is NaN ({fit.reason}). "
+            "Pass `fit_range=(start, stop)` to fit a range of your choice.",
+            UndefinedResultWarning,
+            stacklevel=3,
+        )
+
+
+def partner_offsets(n: int, n_partners: int) -> np.ndarray:
+    """Offsets spread evenly over a series of ``n`` points (for decorrelated pairs)."""
+    q = np.arange(1, n_partners + 1)
+    off = (q * n) // (n_partners + 1)
+    return np.unique(off[(off > 0) & (off < n)])

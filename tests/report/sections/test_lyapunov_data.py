@@ -1,0 +1,66 @@
+"""Tests of the report section lyapunov_data (graphtraj.report.sections.lyapunov_data)."""
+
+import json
+import math
+
+import numpy as np
+import pytest
+
+from graphtraj.datasets import logistic_map
+from graphtraj.report.section import Section
+from graphtraj.report.sections import lyapunov_data
+from graphtraj.studies.regime import RegimeRun
+from graphtraj.trajectory import Ensemble, ParamLayout, Trajectory
+
+
+def _regime(quick, *, ftle=None):
+    """A synthetic 'chaotic' regime: states and loss driven by the logistic map."""
+    lay = ParamLayout.for_mlp([2, 3, 2])
+    t = 1200
+    base = np.random.default_rng(0).normal(size=lay.size)
+    x = logistic_map(t, x0=0.3)
+    xp = logistic_map(t, x0=x[0] + 1e-10, transient=0)  # the perturbed twin
+    ref = Trajectory(np.arange(t), base * (1 + 0.1 * x[:, None]), lay, loss=x)
+    pert = Trajectory(np.arange(t), base * (1 + 0.1 * xp[:, None]), lay, loss=xp)
+    ens = Ensemble(lay, np.arange(t), {"loss": np.stack([x, xp])},
+                   reference=np.array([0, 0]), diverged_at=np.full(2, -1))
+    extras = {} if ftle is None else {"ftle": ftle}
+    return RegimeRun("chaotic", 5.0, ref, pert, ens, quick=quick, extras=extras)
+
+
+def test_build_reports_ln2_for_logistic_driven_run():
+    """On a run driven by the logistic map every estimate is ln 2 ± 0.05."""
+    from graphtraj.timeseries import ftle_from_divergence
+
+    d = np.exp(0.69 * np.arange(40)) * 1e-10
+    ftle = ftle_from_divergence(d, starts=range(0, 5), widths=range(10, 20))
+    sec = lyapunov_data.build(_regime(False, ftle=ftle))
+    assert isinstance(sec, Section) and sec.key == "lyapunov_data"
+    n = sec.numbers
+    for est in (n["loss"]["rosenstein"], n["loss"]["kantz"], n["nmle"]["single"], n["nmle"]["two"]):
+        assert est["scaling_region"] and abs(est["exponent"] - math.log(2)) < 0.05
+    assert n["ftle"]["exponent"] == pytest.approx(0.69, abs=1e-6)
+    assert "separate exponentially" in sec.summary_html and "FTLE" in sec.summary_html
+    assert len(sec.figures) == 1 and sec.figures[0].png_base64
+    json.dumps(sec.as_dict())
+
+
+def test_build_quick_mode_runs():
+    """Quick mode gives a section with the same keys (smaller windows)."""
+    sec = lyapunov_data.build(_regime(True))
+    assert set(sec.numbers) >= {"loss", "nmle", "ftle", "units"}
+    assert sec.numbers["loss"]["n"] == 1000
+
+
+def test_analyze_single_trajectory_and_degenerate_input():
+    """analyze() returns JSON-able numbers; a constant run gives NaN with reasons, no error."""
+    reg = _regime(False)
+    out = lyapunov_data.analyze(reg.reference, perturbed=reg.perturbed, max_snapshots=800)
+    assert abs(out["nmle"]["two"]["exponent"] - math.log(2)) < 0.05
+    json.dumps(out)
+    lay = ParamLayout.for_mlp([2, 2])
+    flat = Trajectory(np.arange(100), np.ones((100, lay.size)), lay, loss=np.ones(100))
+    out = lyapunov_data.analyze(flat)
+    assert math.isnan(out["loss"]["rosenstein"]["exponent"])
+    assert out["loss"]["rosenstein"]["reason"]
+    assert math.isnan(out["nmle"]["single"]["exponent"])

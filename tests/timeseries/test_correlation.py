@@ -1,0 +1,147 @@
+"""Tests of correlation_sum and correlation_dimension (graphtraj.timeseries.correlation)."""
+
+import math
+import tracemalloc
+import warnings
+
+import numpy as np
+import pytest
+from scipy.spatial.distance import cdist, pdist
+
+from graphtraj.exceptions import (
+    InsufficientDataError,
+    NonFiniteInputError,
+    UndefinedResultWarning,
+    UnknownOptionError,
+    ValidationError,
+)
+from graphtraj.timeseries import (
+    correlation_dimension,
+    correlation_sum,
+    delay_embed,
+    min_length_correlation_sum,
+)
+from graphtraj.timeseries.correlation import default_radii
+
+
+def _dense_counts(x, emb_dim, lag, theiler, radii, metric="euclidean"):
+    pts = delay_embed(x, emb_dim, lag)
+    d = cdist(pts, pts, metric=metric)
+    i, j = np.triu_indices(pts.shape[0], k=1)
+    keep = (j - i) >= theiler
+    dd = d[i[keep], j[keep]]
+    return np.array([(dd <= r).sum() for r in radii]), dd.size
+
+
+def test_hand_example():
+    """Three points 0, 1, 3: pair distances 1, 2, 3, counted exactly; w = 2 drops (0,1), (1,3)."""
+    cs = correlation_sum([0.0, 1.0, 3.0], [0.5, 1.0, 2.5, 3.0])
+    assert cs.counts.tolist() == [0, 1, 2, 3] and cs.n_pairs == 3
+    np.testing.assert_allclose(cs.c, [0, 1 / 3, 2 / 3, 1])
+    cs = correlation_sum([0.0, 1.0, 3.0], [0.5, 3.0], theiler=2)
+    assert cs.counts.tolist() == [0, 1] and cs.n_pairs == 1
+
+
+@pytest.mark.parametrize(("theiler", "metric"), [(1, "euclidean"), (7, "euclidean"),
+                                                 (3, "chebyshev"), (2, "manhattan")])
+def test_equals_dense_computation_2000(rng, theiler, metric):
+    """On 2000 points the KD-tree counts equal the dense N x N computation exactly."""
+    x = rng.normal(size=2000).cumsum()
+    radii = np.quantile(pdist(delay_embed(x[:300], 3, 2)), [0.01, 0.05, 0.2, 0.5])
+    cs = correlation_sum(x, radii, emb_dim=3, lag=2, theiler=theiler, metric=metric)
+    counts, n_pairs = _dense_counts(x, 3, 2, theiler, radii,
+                                    {"manhattan": "cityblock"}.get(metric, metric))
+    np.testing.assert_array_equal(cs.counts, counts)
+    assert cs.n_pairs == n_pairs
+
+
+def test_equals_nolds_up_to_self_pairs(crosscheck, rng):
+    """nolds 0.6.2's C(r) = ours + 1/(N-1): it counts the N self-pairs (field case C3)."""
+    nolds = crosscheck("nolds")
+    x = rng.normal(size=600)
+    cs = correlation_sum(x, emb_dim=3)
+    _, (log_r, log_c, _) = nolds.corr_dim(x, 3, fit="poly", debug_data=True)
+    np.testing.assert_allclose(np.log(cs.radii), log_r, rtol=1e-12)
+    np.testing.assert_allclose(np.log(cs.c + 1 / (cs.n_vectors - 1)), log_c, rtol=1e-10)
+
+
+def test_default_radii_equal_nolds(crosscheck, rng):
+    """default_radii equals nolds' logarithmic_r(0.1 sd, 0.5 sd, 1.03)."""
+    nolds = crosscheck("nolds")
+    x = rng.normal(size=100)
+    sd = np.std(x, ddof=1)
+    np.testing.assert_allclose(default_radii(x), nolds.measures.logarithmic_r(0.1 * sd, 0.5 * sd, 1.03))
+
+
+def test_dimension_of_uniform_noise_in_plane():
+    """Uniform i.i.d. noise, 3000 samples, emb_dim 2 → D2 near 2."""
+    u = np.random.default_rng(11).uniform(size=3000)
+    res = correlation_dimension(u, emb_dim=2)
+    assert abs(res.value - 2) < 0.15
+    assert res.r2 > 0.99 and res.method == "correlation_dimension"
+
+
+def test_henon_correlation_dimension():
+    """Hénon attractor (state space): D2 ≈ 1.21 (Grassberger & Procaccia 1983: 1.21 ± 0.01)."""
+    from graphtraj.datasets import henon_map
+
+    h = henon_map(5000)
+    res = correlation_dimension(h, emb_dim=1, radii=np.logspace(-2.3, -0.8, 12))
+    assert abs(res.value - 1.21) < 0.1
+
+
+def test_theiler_band_lowers_counts_of_a_flow(rng):
+    """A smooth signal has many close temporal neighbours: the band removes them."""
+    x = np.sin(np.arange(2000) / 20.0) + 0.01 * rng.normal(size=2000)
+    a = correlation_sum(x, [0.05], emb_dim=2, theiler=1)
+    b = correlation_sum(x, [0.05], emb_dim=2, theiler=10)
+    counts, _ = _dense_counts(x, 2, 1, 10, [0.05])
+    assert b.counts[0] == counts[0] < a.counts[0]
+
+
+def test_zero_counts_give_nan_and_warning():
+    """Radii with C(r) = 0 give NaN (not ln 0) with a warning; < 2 radii → NaN dimension."""
+    x = np.random.default_rng(2).normal(size=400)
+    with pytest.warns(UndefinedResultWarning, match="C\\(r\\) = 0"):
+        res = correlation_dimension(x, emb_dim=2, radii=[1e-9, 1e-8, 0.5, 1.0])
+    assert np.isnan(res.log_y[:2]).all() and np.isfinite(res.value)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        res = correlation_dimension(x, emb_dim=2, radii=[1e-9, 1e-8, 1.0])
+    msgs = [str(w.message) for w in caught if w.category is UndefinedResultWarning]
+    assert any("fewer than 2 radii" in m for m in msgs) and len(msgs) == 2
+    assert math.isnan(res.value)
+
+
+def test_memory_is_linear():
+    """20 000 points: numpy peak memory stays far below a dense matrix (3.2 GB); field case C4."""
+    x = np.random.default_rng(4).uniform(size=20000)
+    tracemalloc.start()
+    cs = correlation_sum(x, [0.001, 0.01], emb_dim=2, theiler=5)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert peak < 20e6  # < 1% of 20000² * 8 bytes
+    assert cs.n_vectors == 19999
+
+
+def test_validation():
+    """Invalid parameters and inputs raise our errors."""
+    x = np.random.default_rng(0).normal(size=50)
+    with pytest.raises(ValidationError, match="`theiler` must be >= 1"):
+        correlation_sum(x, theiler=0)
+    with pytest.raises(ValidationError, match="`radii` must be positive"):
+        correlation_sum(x, [0.0, 1.0])
+    with pytest.raises(ValidationError, match="strictly increasing"):
+        correlation_sum(x, [1.0, 0.5])
+    with pytest.raises(UnknownOptionError, match="`metric` must be one of"):
+        correlation_sum(x, metric="cosine")
+    with pytest.raises(ValidationError, match="must not be constant"):
+        correlation_sum(np.ones(20))
+    y = x.copy()
+    y[3] = np.nan
+    with pytest.raises(NonFiniteInputError, match="non-finite"):
+        correlation_dimension(y, emb_dim=2)
+    n = min_length_correlation_sum(3, 2, 4)
+    correlation_sum(x[:n], [1.0], emb_dim=3, lag=2, theiler=4)
+    with pytest.raises(InsufficientDataError, match=f"at least {n} samples"):
+        correlation_sum(x[: n - 1], [1.0], emb_dim=3, lag=2, theiler=4)
