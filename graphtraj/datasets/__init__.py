@@ -16,6 +16,11 @@ _EXPORTS: dict[str, str] = {
     "henon_map": "systems",
     "lorenz": "systems",
     "quadratic_gd": "systems",
+    # networks.py (H7): synthetic temporal networks with known nMLE
+    "logistic_network": "networks",
+    "independent_logistic_network": "networks",
+    "periodic_network": "networks",
+    "random_graph_series": "networks",
 }
 
 __getattr__, __dir__, __all__ = attach(__name__, _EXPORTS)
