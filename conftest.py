@@ -4,3 +4,6 @@ import os
 
 os.environ.setdefault("MPLBACKEND", "Agg")
 os.environ.setdefault("GRAPHTRAJ_PROGRESS", "0")
+# Small models run fastest single-threaded; with two busy cores torch's default thread
+# pool makes them 5-70x slower.
+os.environ.setdefault("OMP_NUM_THREADS", "1")

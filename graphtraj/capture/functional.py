@@ -109,7 +109,7 @@ def n_params(spec: Mapping[str, Any]) -> int:
     """
     spec = check_spec(spec)
     s, b = spec["sizes"], spec["bias"]
-    return sum(o * i + (o if b else 0) for i, o in zip(s[:-1], s[1:]))
+    return sum(o * i + (o if b else 0) for i, o in zip(s[:-1], s[1:], strict=False))
 
 
 def _activation(name: str):
@@ -124,7 +124,7 @@ def _split(flat: torch.Tensor, sizes: list[int], bias: bool):
     """Yield ``(W (R, out, in), b (R, out) or None)`` views of ``flat`` (R, P)."""
     off = 0
     R = flat.shape[0]
-    for n_in, n_out in zip(sizes[:-1], sizes[1:]):
+    for n_in, n_out in zip(sizes[:-1], sizes[1:], strict=False):
         W = flat[:, off : off + n_out * n_in].reshape(R, n_out, n_in)
         off += n_out * n_in
         b = None
