@@ -1,0 +1,210 @@
+"""Tests for graphtraj.cli (the ``graphtraj`` command)."""
+
+import json
+import subprocess
+import sys
+import types
+
+import numpy as np
+import pytest
+
+from graphtraj import ParamLayout, Trajectory, open_store
+from graphtraj.cli import ANALYSES, main
+from graphtraj.trajectory import Ensemble
+
+
+def _one_line(text):
+    return len(text.strip().splitlines()) == 1
+
+
+def test_help_via_subprocess():
+    """`python -m graphtraj.cli --help` exits 0 and lists both subcommands."""
+    out = subprocess.run([sys.executable, "-m", "graphtraj.cli", "--help"],
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0
+    assert "study" in out.stdout and "analyze" in out.stdout
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["study", "--help"], ["analyze", "--help"],
+                                  ["--version"]])
+def test_help_everywhere(argv, capsys):
+    """--help on the command and every subcommand exits 0 with usage text."""
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "usage: graphtraj" in out or out.startswith("graphtraj ")
+
+
+@pytest.mark.parametrize(
+    ("argv", "match"),
+    [
+        ([], "a command is required"),
+        (["train"], "invalid choice"),
+        (["study"], "the following arguments are required"),
+        (["study", "iris"], "--out"),
+        (["study", "mnist", "--out", "x"], "invalid choice"),
+        (["study", "iris", "--out", "x", "--quick", "--full"], "not allowed with"),
+        (["study", "iris", "--out", "x", "--jobs", "0"], "must be >= 1"),
+        (["study", "iris", "--out", "x", "--seed", "abc"], "must be an integer"),
+        (["analyze"], "required: STORE"),
+        (["analyze", "s", "--bogus"], "unrecognized arguments"),
+    ],
+)
+def test_usage_errors_exit_2_with_one_line(argv, match, capsys):
+    """Usage errors: exit status 2 and a single line on stderr naming the problem."""
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert _one_line(err) and match in err
+
+
+@pytest.fixture
+def store_path(tmp_path):
+    """A store with a trajectory, an ensemble with states and one without."""
+    lay = ParamLayout.for_mlp([2, 3, 2])
+    rng = np.random.default_rng(0)
+    path = tmp_path / "runs.gtz"
+    st = open_store(path, "w")
+    st.write("traj", Trajectory(np.arange(6), rng.normal(size=(6, lay.size)), lay,
+                                loss=np.linspace(1, 0.5, 6), metadata={"replayable": False}))
+    st.write("ens", Ensemble(lay, np.arange(6), {"loss": rng.random((2, 6))},
+                             reference=np.array([0, 0]), diverged_at=np.array([-1, -1]),
+                             times=np.arange(0, 6, 2), states=rng.normal(size=(2, 3, lay.size))))
+    st.write("bare", Ensemble(lay, np.arange(6), {"loss": rng.random((2, 6))},
+                              reference=np.array([0, 0]), diverged_at=np.array([-1, -1])))
+    return path
+
+
+def test_analyze_lists_runs(store_path, capsys):
+    """Without flags, the store's runs are listed (via describe_store)."""
+    assert main(["analyze", str(store_path)]) == 0
+    out = capsys.readouterr().out
+    assert "3 runs" in out and "traj: trajectory" in out and "ens: ensemble" in out
+    assert main(["analyze", str(store_path), "traj"]) == 0
+    assert capsys.readouterr().out.startswith("traj: trajectory, 6 records")
+
+
+def test_analyze_json_listing(store_path, capsys):
+    """--json without flags prints the store's info as JSON."""
+    assert main(["analyze", str(store_path), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert set(data) == {"traj", "ens", "bare"}
+
+
+@pytest.mark.parametrize("make", ["file", "dir", "missing"])
+def test_not_a_store_exits_1(tmp_path, make, capsys):
+    """A path that is not a store: exit 1, one line on stderr, no traceback."""
+    path = tmp_path / "thing"
+    if make == "file":
+        path.write_text("hello")
+    elif make == "dir":
+        path.mkdir()
+        (path / "data.txt").write_text("x")
+    assert main(["analyze", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert _one_line(err) and err.startswith("graphtraj analyze: error:")
+    assert "Traceback" not in err
+
+
+def test_unknown_run_exits_1(store_path, capsys):
+    """Naming a run that is not there: exit 1 listing the runs."""
+    assert main(["analyze", str(store_path), "nope"]) == 1
+    err = capsys.readouterr().err
+    assert _one_line(err) and "'nope' is not in the store" in err and "traj" in err
+
+
+@pytest.fixture
+def fake_rqa(monkeypatch):
+    """A fake `recurrence` section whose analyze reports the trajectory length."""
+    mod = types.ModuleType("graphtraj.report.sections.recurrence")
+    mod.build = lambda regime: None
+    mod.analyze = lambda traj, **kw: {"n_records": len(traj), "first": float(traj.states[0][0]),
+                                      "nested": {"nan": float("nan"), "list": [1.0, 2.0]}}
+    monkeypatch.setitem(sys.modules, "graphtraj.report.sections.recurrence", mod)
+    return mod
+
+
+def test_analyze_flag_runs_section_analysis(store_path, fake_rqa, capsys):
+    """--rqa calls recurrence.analyze on each run with states (ensemble: its reference)."""
+    assert main(["analyze", str(store_path), "--rqa"]) == 0
+    out = capsys.readouterr().out
+    assert "traj:" in out and "ens (reference replica 0):" in out
+    assert "n_records: 6" in out and "n_records: 3" in out
+    assert "bare: skipped" in out and "list: [1, 2]" in out
+
+
+def test_analyze_flag_json(store_path, fake_rqa, capsys):
+    """--json gives strict JSON with NaN as null; values equal the section's analyze."""
+    assert main(["analyze", str(store_path), "traj", "--rqa", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    res = data["results"]["traj"]["recurrence"]
+    st = open_store(store_path, "r")
+    assert res["n_records"] == 6
+    assert res["first"] == pytest.approx(float(np.asarray(st.read("traj").states)[0, 0]))
+    assert res["nested"]["nan"] is None
+
+
+def test_named_ensemble_without_states_exits_1(store_path, fake_rqa, capsys):
+    """Asking to analyse an ensemble with no recorded states: exit 1, one line."""
+    assert main(["analyze", str(store_path), "bare", "--rqa"]) == 1
+    err = capsys.readouterr().err
+    assert _one_line(err) and "without recorded states" in err
+
+
+def test_missing_analysis_module(store_path, monkeypatch, capsys):
+    """A flag whose section module does not exist: exit 1, 'not available in this version'."""
+    monkeypatch.setitem(sys.modules, "graphtraj.report.sections.tangent", None)
+    assert main(["analyze", str(store_path), "--tangent"]) == 1
+    err = capsys.readouterr().err
+    assert _one_line(err) and "this analysis is not available in this version" in err
+
+
+def test_flag_table():
+    """Every analysis flag maps to its section key."""
+    assert ANALYSES == {"measures": "graph_measures", "rqa": "recurrence",
+                        "visibility": "visibility", "lyapunov": "lyapunov_data",
+                        "tangent": "tangent"}
+
+
+def test_study_quick_tiny(tmp_path, monkeypatch, capsys):
+    """`graphtraj study iris --quick` (tiny sizes) writes the report and prints the answer."""
+    import graphtraj.studies.iris as iris
+    from graphtraj.studies.iris import StudySettings
+
+    def tiny(mode="default", *, seed=0):
+        assert mode == "quick" and seed == 4
+        return StudySettings(
+            mode="quick", seed=seed, eps=1e-8, n_inits=2, n_perturb=1,
+            regimes=(("stable", 0.01, 40, 40), ("edge", 1.0, 40, 40), ("chaotic", 5.0, 40, 70)),
+            orbital=(0.01, 10, 35), sweep_lrs=(1.0,), sweep_steps=40, sweep_inits=1,
+            sweep_perturb=1)
+
+    monkeypatch.setattr(iris, "study_settings", tiny)
+    out = tmp_path / "res"
+    assert main(["study", "iris", "--out", str(out), "--quick", "--seed", "4",
+                 "--no-progress", "--strict"]) == 0
+    text = capsys.readouterr().out
+    assert "η = 0.01: training" in text and "paper's findings reproduced" in text
+    assert (out / "report.html").is_file() and (out / "summary.json").is_file()
+    assert json.loads((out / "summary.json").read_text())["settings"]["seed"] == 4
+    # the store it wrote is readable by `graphtraj analyze`
+    assert main(["analyze", str(out / "store")]) == 0
+    assert "stable-pair" in capsys.readouterr().out
+
+
+def test_study_strict_section_failure_exits_1(tmp_path, monkeypatch, capsys):
+    """--strict: a failing report section makes the command exit 1 with one line."""
+    import graphtraj.report.sections as sections
+    import graphtraj.studies.iris as iris
+    from graphtraj.studies.iris import StudySettings
+
+    monkeypatch.setattr(iris, "study_settings", lambda mode="default", *, seed=0: StudySettings(
+        mode="quick", seed=0, eps=1e-8, n_inits=1, n_perturb=1,
+        regimes=(("stable", 0.01, 40, 40), ("edge", 1.0, 40, 40), ("chaotic", 5.0, 40, 70)),
+        orbital=(0.01, 10, 35), sweep_lrs=(1.0,), sweep_steps=40, sweep_inits=1,
+        sweep_perturb=1))
+    bad = types.ModuleType("graphtraj.report.sections.broken")
+    bad.build = lambda regime: 1 / 0
+    monkeypatch.setitem(sys.modules, "graphtraj.report.sections.broken", bad)
+    monkeypatch.setattr(sections, "SECTION_MODULES", ("broken",))
+    assert main(["study", "iris", "--out", str(tmp_path), "--quick", "--strict"]) == 1
+    err = capsys.readouterr().err
+    assert _one_line(err) and "'broken' failed" in err and "ZeroDivisionError" in err
