@@ -158,7 +158,7 @@ def autocorrelation(series: Any, max_lag: int | None = None) -> np.ndarray:
 
     Notes
     -----
-    Box & Jenkins' biased estimator (denominator T at every lag), so |r| <= 1.
+    Box & Jenkins' biased estimator (denominator T at every lag), so ``|r| <= 1``.
     O(T log T) time, O(T) memory.
 
     Examples
