@@ -34,7 +34,7 @@ BUILTIN_DATASETS: dict[str, tuple[Callable[..., tuple[np.ndarray, np.ndarray]], 
 
 def _check_options(name: str, options: Mapping[str, Any]) -> dict[str, Any]:
     allowed = BUILTIN_DATASETS[name][1]
-    unknown = sorted(set(options) - set(allowed))
+    unknown = sorted(set(options) - set(allowed), key=repr)
     if unknown:
         raise ValidationError(
             f"options of data set {name!r} must be among {', '.join(allowed)}; "
@@ -116,7 +116,14 @@ def _load_npz(path: Any) -> tuple[np.ndarray, np.ndarray]:
             "A run that references user data can only be replayed where that file exists."
         )
     try:
-        with np.load(path, allow_pickle=False) as data:
+        loaded = np.load(path, allow_pickle=False)
+        if not isinstance(loaded, np.lib.npyio.NpzFile):  # a .npy file: one bare array
+            raise ValidationError(
+                f"`ref['path']` must be a NumPy .npz archive with arrays 'X' and 'y'; "
+                f"{path!r} holds a single array (a .npy file). Write it with "
+                "numpy.savez(path, X=X, y=y)."
+            )
+        with loaded as data:
             missing = [k for k in ("X", "y") if k not in data.files]
             if missing:
                 raise ValidationError(
@@ -136,6 +143,11 @@ def _load_npz(path: Any) -> tuple[np.ndarray, np.ndarray]:
         y = np.asarray(y_raw, dtype=np.int64)
         if y.ndim != 1:
             raise ValidationError(f"integer labels `y` must be 1-D; got shape {y.shape}")
+        if y.size and y.min() < 0:
+            raise ValidationError(
+                f"class labels `y` must be >= 0; got {int(y.min())}. Map the classes to "
+                "0, 1, ..., K - 1 (or store float targets for regression)."
+            )
     else:
         y = as_float_array(y_raw, "y", (1, 2))
     if y.shape[0] != X.shape[0]:
@@ -173,8 +185,8 @@ def load_data(ref: Mapping[str, Any] | None) -> tuple[np.ndarray, np.ndarray]:
 
     Notes
     -----
-    Integer (or boolean) ``y`` in a file is returned as int64 class labels; float
-    ``y`` as float64 regression targets. Non-finite values in ``X`` or float ``y``
+    Integer (or boolean) ``y`` in a file is returned as int64 class labels (which
+    must be >= 0); float ``y`` as float64 regression targets. Non-finite values in ``X`` or float ``y``
     raise :class:`~graphtraj.exceptions.NonFiniteInputError`.
 
     Examples
@@ -191,13 +203,18 @@ def load_data(ref: Mapping[str, Any] | None) -> tuple[np.ndarray, np.ndarray]:
         )
     if not isinstance(ref, Mapping):
         raise ValidationError(f"`ref` must be a dict; got {type(ref).__name__}")
+    if ("name" in ref) == ("path" in ref) and not all(isinstance(k, str) for k in ref):
+        raise ValidationError(
+            f"`ref` keys must be strings ('name' or 'path' and options); got "
+            f"{[k for k in ref if not isinstance(k, str)][:3]}"
+        )
     if ("name" in ref) == ("path" in ref):
         raise ValidationError(
             "`ref` must have exactly one of the keys 'name' (a built-in data set) and "
             f"'path' (an .npz file); got keys {sorted(ref)}"
         )
     if "path" in ref:
-        extra = sorted(set(ref) - {"path"})
+        extra = sorted(set(ref) - {"path"}, key=repr)
         if extra:
             raise ValidationError(f"a path reference takes no options; got {extra}")
         return _load_npz(ref["path"])

@@ -317,7 +317,9 @@ def lorenz(
         if not all(math.isfinite(v) for v in s):
             raise ValidationError(
                 f"`dt` must be small enough for a stable RK4 integration; got dt={dt}, and "
-                f"the state became non-finite after {k + 1} steps. Use a smaller `dt`."
+                f"the state became non-finite after {k + 1} steps (from x0={_point(x0, 3, 'x0')}, "
+                f"sigma={sigma}, rho={rho}, beta={beta}). Use a smaller `dt`, or a start "
+                "and parameters of moderate size."
             )
     return out
 

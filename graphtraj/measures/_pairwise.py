@@ -79,6 +79,41 @@ def _cd(fa: np.ndarray, fb: np.ndarray, kind: str, same: bool) -> np.ndarray:
     return squareform(pdist(fa, kind)) if same else cdist(fa, fb, kind)
 
 
+#: Largest magnitudes (powers of two) whose squares, summed over any feature count
+#: below 2^200, can neither overflow nor underflow in float64.
+_SAFE_EXP = 400
+
+
+def _pow2_exponent(*arrays: np.ndarray) -> int:
+    """``k`` such that ``ldexp(x, k)`` brings the largest ``|x|`` to [0.5, 1); 0 when it
+    is zero or already of moderate size (within 2^±_SAFE_EXP)."""
+    m = max((float(np.max(np.abs(a))) if a.size else 0.0) for a in arrays)
+    if m == 0.0 or 2.0**-_SAFE_EXP < m < 2.0**_SAFE_EXP:
+        return 0
+    return -int(np.frexp(m)[1])
+
+
+def _euclidean(fa: np.ndarray, fb: np.ndarray, same: bool) -> np.ndarray:
+    """Euclidean ``cdist`` that cannot overflow or underflow in its squares.
+
+    Features of extreme magnitude (e.g. all weights times 1e200 or 1e-200) are scaled
+    by a power of two before the squares are summed and the distances scaled back;
+    a power-of-two scaling is exact, so moderate input gives bit-identical results.
+    """
+    k = _pow2_exponent(fa, fb)
+    if k == 0:
+        return _cd(fa, fb, "euclidean", same)
+    return np.ldexp(_cd(np.ldexp(fa, k), np.ldexp(fb, k), "euclidean", same), -k)
+
+
+def _euclidean_rows(diff: np.ndarray) -> np.ndarray:
+    """Row norms of differences, scaled by a power of two like :func:`_euclidean`."""
+    k = _pow2_exponent(diff)
+    if k == 0:
+        return np.sqrt(_seq_sum(diff**2))
+    return np.ldexp(np.sqrt(_seq_sum(np.ldexp(diff, k) ** 2)), -k)
+
+
 def block(
     groups_a: Sequence[Group], groups_b: Sequence[Group], same: bool = False
 ) -> np.ndarray:
@@ -88,14 +123,16 @@ def block(
     """
     total = None
     for (fa, base, w), (fb, _, _) in zip(groups_a, groups_b, strict=True):
-        if base in ("cityblock", "euclidean"):
+        if base == "cityblock":
             d = _cd(fa, fb, base, same)
+        elif base == "euclidean":
+            d = _euclidean(fa, fb, same)
         elif base == "cosine":
             d = _zero_mask(fa, fb, 0.5 * _cd(fa, fb, "sqeuclidean", same), False, base)
         elif base == "hamming":
             codes = (-1.0, 0.0, 1.0)
-            same = sum((fa == c).astype(float) @ (fb == c).astype(float).T for c in codes)
-            d = (fa.shape[1] - same) / max(fa.shape[1], 1)
+            agree = sum((fa == c).astype(float) @ (fb == c).astype(float).T for c in codes)
+            d = (fa.shape[1] - agree) / max(fa.shape[1], 1)
         elif base == "jaccard":
             d = _jaccard(_cd(fa, fb, "cityblock", same), fa.sum(1)[:, None] + fb.sum(1)[None, :])
         elif base == "js":
@@ -123,7 +160,7 @@ def rows(groups_a: Sequence[Group], groups_b: Sequence[Group]) -> np.ndarray:
         if base == "cityblock":
             d = _seq_sum(np.abs(fa - fb))
         elif base == "euclidean":
-            d = np.sqrt(_seq_sum((fa - fb) ** 2))
+            d = _euclidean_rows(fa - fb)
         elif base == "cosine":
             d = _zero_mask(fa, fb, 0.5 * _seq_sum((fa - fb) ** 2), True, base)
         elif base == "hamming":

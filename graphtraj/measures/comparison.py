@@ -38,6 +38,14 @@ class MantelResult(Result):
         Matrix size.
     null : ndarray (permutations,)
         The permutation statistics.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> d = np.abs(np.arange(5.0)[:, None] - np.arange(5.0))
+    >>> res = mantel(d, 2 * d, permutations=9, rng=0)
+    >>> res.statistic, res.null.shape, res.as_dict()["method"]
+    (1.0, (9,), 'pearson')
     """
 
     statistic: float
@@ -47,6 +55,16 @@ class MantelResult(Result):
     alternative: str
     n: int
     null: np.ndarray = field(repr=False, default_factory=lambda: np.empty(0))
+
+
+def _unit_scaled(m: np.ndarray) -> np.ndarray:
+    """``m`` times the power of two that brings its largest ``|entry|`` to [0.5, 1).
+
+    Exact, and a correlation does not see it; it keeps the variances of matrices in
+    units of 1e300 or 1e-170 from overflowing or underflowing.
+    """
+    top = float(np.max(np.abs(m))) if m.size else 0.0
+    return m if top == 0.0 else np.ldexp(m, -np.frexp(top)[1])
 
 
 def _square(d: Any, name: str) -> np.ndarray:
@@ -103,7 +121,9 @@ def mantel(
 
     Notes
     -----
-    Mantel (1967). A joint permutation maps the set of off-diagonal pairs onto itself,
+    Mantel (1967). Both matrices are first scaled by a power of two (exact, and
+    invisible to a correlation) so that entries of any magnitude, 1e-300 to 1e300,
+    give the same statistic. A joint permutation maps the set of off-diagonal pairs onto itself,
     so the mean and spread of the permuted entries are those of the original; each
     permutation then costs one gather and one dot product, O(n²). Total
     O(permutations · n²).
@@ -135,6 +155,7 @@ def mantel(
         raise InsufficientDataError(
             f"`d1` must be at least 3 x 3 for a Mantel test; got {n} x {n}"
         )
+    a, b = _unit_scaled(a), _unit_scaled(b)
     permutations = check_int(permutations, "permutations", minimum=0)
     method = check_option(method, "method", ("pearson", "spearman"))
     alternative = check_option(alternative, "alternative", ("greater", "less", "two-sided"))
@@ -211,6 +232,15 @@ class DistanceComparison(Result):
         The distance matrices, the reference included.
     params : dict
         ``max_snapshots``, ``permutations``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> w = np.cumsum(np.random.default_rng(2).normal(size=(12, 2, 2)), 0)
+    >>> cmp = compare_to_weight_distance(GraphSeries.from_layers(np.arange(12), [w]),
+    ...                                  "frobenius", permutations=9, rng=0)
+    >>> cmp.metrics, sorted(cmp.matrices), cmp.matrices["l1"].shape
+    (('frobenius',), ['frobenius', 'l1'], (12, 12))
     """
 
     times: np.ndarray
@@ -253,8 +283,8 @@ def compare_to_weight_distance(
     ----------
     series : GraphSeries
         The graph series (typically ``GraphSeries.from_trajectory(traj)``).
-    metrics : sequence of str
-        Metrics to compare (keys of :data:`~graphtraj.measures.METRICS`).
+    metrics : str or sequence of str
+        Metric(s) to compare (keys of :data:`~graphtraj.measures.METRICS`).
     reference : str
         The reference metric (default ``"l1"``, the paper's).
     max_snapshots : int
@@ -275,6 +305,13 @@ def compare_to_weight_distance(
         On invalid input or metric names.
     InsufficientDataError
         If fewer than 3 snapshots are available.
+
+    Warns
+    -----
+    UndefinedResultWarning
+        Once, naming the metrics whose distances do not vary over the snapshots (or
+        whose reference does not): their correlations, p-value and disagreement are
+        NaN, since a correlation with a constant is undefined.
 
     Notes
     -----
@@ -301,6 +338,8 @@ def compare_to_weight_distance(
         raise ValidationError(f"`series` must be a GraphSeries; got {type(series).__name__}")
     max_snapshots = check_int(max_snapshots, "max_snapshots", minimum=3)
     reference = check_option(reference, "reference", METRICS)
+    if isinstance(metrics, str):
+        metrics = (metrics,)
     metrics = tuple(check_option(m, "metrics", METRICS) for m in metrics)
     gen = as_rng(rng)
     if len(series) < 3:
@@ -326,11 +365,26 @@ def compare_to_weight_distance(
         out["r"][m], out["p"][m] = res.statistic, res.p_value
         out["ic"][m] = _spearman(init[reference], init[m])
         out["sc"][m] = _spearman(succ[reference], succ[m])
-        ra = (rankdata(succ[reference]) - 1) / max(t - 1, 1)
-        rb = (rankdata(succ[m]) - 1) / max(t - 1, 1)
-        k = int(np.argmax(np.abs(ra - rb)))
-        out["dt"][m] = times[k + 1].item()
-        out["dv"][m] = float(abs(ra[k] - rb[k]))
+        if np.ptp(succ[reference]) == 0 or np.ptp(succ[m]) == 0:
+            out["dt"][m], out["dv"][m] = float("nan"), float("nan")
+        else:
+            ra = (rankdata(succ[reference]) - 1) / max(t - 1, 1)
+            rb = (rankdata(succ[m]) - 1) / max(t - 1, 1)
+            k = int(np.argmax(np.abs(ra - rb)))
+            out["dt"][m] = times[k + 1].item()
+            out["dv"][m] = float(abs(ra[k] - rb[k]))
+    undefined = [
+        m for m in metrics
+        if any(np.isnan(out[key][m]) for key in ("r", "ic", "sc", "dv"))
+    ]
+    if undefined:
+        warnings.warn(
+            f"comparison undefined (NaN) for {', '.join(map(repr, undefined))}: its "
+            f"distances (or those of the reference {reference!r}) do not vary over the "
+            "snapshots, and a correlation with a constant is undefined",
+            UndefinedResultWarning,
+            stacklevel=2,
+        )
     return DistanceComparison(
         times=times, reference=reference, metrics=metrics,
         mantel_r=out["r"], mantel_p=out["p"], initial_corr=out["ic"],

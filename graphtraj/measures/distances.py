@@ -111,8 +111,13 @@ def _check_metric_input(x: GraphSeries | np.ndarray, name: str, info: MetricInfo
     return x
 
 
-def _compatible(a: Any, b: Any, na: str, nb: str) -> bool:
-    """Check two inputs share a node set / parameter count; return ``directed``."""
+def _compatible(a: Any, b: Any, na: str, nb: str) -> tuple[Any, Any, bool]:
+    """Check two inputs share a node set / parameter count.
+
+    Returns ``(a, b, directed)`` with general graph series put on the union of their
+    fixed edge sets (directed if either is; with the diagonal if either has a
+    self-loop), so that edge-weight vectors line up.
+    """
     if isinstance(a, np.ndarray) != isinstance(b, np.ndarray):
         raise ValidationError(
             f"`{na}` and `{nb}` must both be graph series or both be state arrays; got "
@@ -124,14 +129,16 @@ def _compatible(a: Any, b: Any, na: str, nb: str) -> bool:
                 f"`{na}` and `{nb}` must have the same number of parameters; got "
                 f"{a.shape[1]} and {b.shape[1]}"
             )
-        return True
+        return a, b, True
     if not a.same_nodes(b):
         raise ValidationError(
             f"`{na}` and `{nb}` must share one node set (same node labels, layer sizes and "
             f"biases); got {a!r} with nodes {_short(a.nodes)} and {b!r} with nodes "
             f"{_short(b.nodes)}"
         )
-    return a.directed or b.directed
+    directed = a.directed or b.directed
+    loops = a.has_self_loops or b.has_self_loops
+    return a._on_edge_set(directed, loops), b._on_edge_set(directed, loops), directed
 
 
 def _short(nodes: tuple[str, ...]) -> str:
@@ -188,7 +195,12 @@ def distance(a: Any, b: Any, metric: str = "l1") -> float:
     Notes
     -----
     Each metric's docstring (``METRICS[name].function``) gives its formula, reference
-    and properties.
+    and properties. Two general graphs with different fixed edge sets — one undirected
+    and one directed, or self-loops in only one — are compared on the union of the
+    edge sets: an undirected edge counts as the two directed edges it stands for, and
+    the diagonal enters when either graph has a self-loop (the same convention as
+    stacking both matrices into one series). This holds for
+    :func:`cross_distance_matrix` and :func:`paired_distances` too.
 
     Examples
     --------
@@ -202,7 +214,7 @@ def distance(a: Any, b: Any, metric: str = "l1") -> float:
     info = _metric(metric)
     sa = _as_snapshot(a, "a", info)
     sb = _as_snapshot(b, "b", info)
-    directed = _compatible(sa, sb, "a", "b")
+    sa, sb, directed = _compatible(sa, sb, "a", "b")
     if info.kind == "features":
         return float(_pairwise.rows(_features(info, sa, directed), _features(info, sb, directed))[0])
     if info.kind == "aligned":
@@ -333,7 +345,7 @@ def cross_distance_matrix(
         )
     sx = _as_input(x, "x", info)
     sy = _as_input(y, "y", info)
-    directed = _compatible(sx, sy, "x", "y")
+    sx, sy, directed = _compatible(sx, sy, "x", "y")
     info = _fast(info, sx)
     if info.kind == "features":
         return _pairwise.cross(
@@ -516,7 +528,7 @@ def paired_distances(x: Any, y: Any, metric: str = "l1") -> np.ndarray:
         )
     sx = _as_input(x, "x", info)
     sy = _as_input(y, "y", info)
-    directed = _compatible(sx, sy, "x", "y")
+    sx, sy, directed = _compatible(sx, sy, "x", "y")
     if len(sx) != len(sy):
         raise ValidationError(
             f"`x` and `y` must have the same number of snapshots; got {len(sx)} and {len(sy)}"

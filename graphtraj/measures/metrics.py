@@ -78,6 +78,12 @@ class MetricInfo:
     kind : str
         ``"features"`` (blocked feature distances), ``"aligned"``,
         ``"aligned_layerwise"`` or ``"aligned_chained"``.
+
+    Examples
+    --------
+    >>> info = METRICS["heat_trace"]
+    >>> info.weighted, info.signed, info.scale_invariant, info.relabel_invariant
+    (True, False, True, True)
     """
 
     name: str
@@ -107,8 +113,12 @@ def _f_l2(x: Any, directed: bool) -> list:
 
 def _f_cosine(x: Any, directed: bool) -> list:
     v = _vectors(x)
-    norm = np.sqrt((v * v).sum(1, keepdims=True))
-    return [(np.divide(v, norm, out=np.zeros_like(v), where=norm > 0), "cosine", 1.0)]
+    # scale each row by the power of two that brings its largest |entry| to [0.5, 1)
+    # (exact), so the norm neither overflows (weights ~1e200) nor underflows (~1e-200)
+    top = np.max(np.abs(v), axis=1, keepdims=True) if v.shape[1] else np.zeros((len(v), 1))
+    u = np.ldexp(v, -np.frexp(top)[1])
+    norm = np.sqrt((u * u).sum(1, keepdims=True))
+    return [(np.divide(u, norm, out=np.zeros_like(u), where=norm > 0), "cosine", 1.0)]
 
 
 def _f_frobenius(x: GraphSeries, directed: bool) -> list:

@@ -72,6 +72,14 @@ class MotifStats(Result):
     params : dict
         ``n_null``, ``seed`` (the rng's first draw is not recorded; pass an int for
         reproducibility), ``triad_threshold``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> tri = np.ones((3, 3)) - np.eye(3)
+    >>> ms = motif_stats(GraphSeries.from_adjacency([0], tri[None]))
+    >>> ms.node_strength["in_pos"].tolist(), ms.path_fraction is None
+    ([[2.0, 2.0, 2.0]], True)
     """
 
     times: np.ndarray
@@ -227,8 +235,9 @@ def motif_stats(
     Warns
     -----
     UndefinedResultWarning
-        When some path pattern has no path, some layer has no 4-cycle, or the null
-        model has zero spread (NaN entries).
+        When some path pattern has no path, some layer has no 4-cycle, the null
+        model has zero spread, or (general series) a snapshot has no triangle or no
+        feed-forward loop, so that its coherence is undefined (NaN entries).
 
     Notes
     -----
@@ -324,6 +333,10 @@ def motif_stats(
             triangle_count=tri[:, 0], triangle_intensity=tri[:, 1], triangle_coherence=tri[:, 2],
             ffl_count=ffl[:, 0], ffl_intensity=ffl[:, 1], ffl_coherence=ffl[:, 2],
         )
+        if np.isnan(tri[:, 2]).any():
+            undefined.append("a snapshot has no triangle (triangle coherence)")
+        if np.isnan(ffl[:, 2]).any():
+            undefined.append("a snapshot has no feed-forward loop (ffl coherence)")
     if triad_threshold is not None:
         import networkx as nx
 

@@ -62,6 +62,13 @@ class SpectralStats(Result):
     params : dict
         ``method`` used, ``dense_max``, ``maxiter``, ``fallbacks`` (snapshots where
         the iterative solver gave up and dense ``eigvalsh`` was used), ``symmetrization``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> st = spectral_stats(GraphSeries.from_layers([0, 1], [np.stack([np.eye(2), 2 * np.eye(2)])]))
+    >>> st.spectral_norm[:, 0].tolist(), st.stable_rank[:, 0].tolist()
+    ([1.0, 2.0], [2.0, 2.0])
     """
 
     times: np.ndarray
@@ -81,8 +88,11 @@ def _rank_stats(sv: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Spectral norm, stable rank and effective rank from singular values (T, k)."""
     top = sv[:, 0] if sv.shape[1] else np.zeros(sv.shape[0])
     total = sv.sum(1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        stable = np.where(top > 0, (sv**2).sum(1) / np.where(top > 0, top, 1.0) ** 2, np.nan)
+    with np.errstate(invalid="ignore", divide="ignore", under="ignore"):
+        # Σ (σ_i / σ_max)²: scale-free, so weights of 1e±200 neither overflow nor
+        # underflow in the squares
+        ratio = sv / np.where(top > 0, top, 1.0)[:, None]
+        stable = np.where(top > 0, (ratio**2).sum(1), np.nan)
         p = sv / np.where(total > 0, total, 1.0)[:, None]
         ent = -(np.where(p > 0, p * np.log(np.where(p > 0, p, 1.0)), 0.0)).sum(1)
     eff = np.where(total > 0, np.exp(ent), np.nan)
@@ -104,8 +114,28 @@ def _sparse_sym(series: GraphSeries, t: int) -> Any:
     return s.tocsr()
 
 
+def _pow2_exponent(data: np.ndarray) -> int:
+    """``e`` with ``max|data| = f 2^e``, ``f`` in [0.5, 1) (0 for all-zero data)."""
+    top = float(np.max(np.abs(data))) if data.size else 0.0
+    return int(np.frexp(top)[1]) if top > 0 else 0
+
+
 def _iterative_one(s: Any, maxiter: int) -> tuple[float, float, bool]:
-    """(spectral radius, algebraic connectivity, fell_back) of one sparse S."""
+    """(spectral radius, algebraic connectivity, fell_back) of one sparse S.
+
+    Both are homogeneous of degree 1 in the weights, so S is first scaled by the power
+    of two that brings its largest weight to [0.5, 1) (exact) and the results scaled
+    back: the solver's shift and tolerances then work at any weight scale.
+    """
+    e = _pow2_exponent(s.data)
+    if e:
+        s = s.copy()
+        s.data = np.ldexp(s.data, -e)
+    rad, conn, fell_back = _iterative_unit(s, maxiter)
+    return float(np.ldexp(rad, e)), float(np.ldexp(conn, e)), fell_back
+
+
+def _iterative_unit(s: Any, maxiter: int) -> tuple[float, float, bool]:
     import scipy.sparse as sp
     from scipy.sparse.linalg import ArpackError, ArpackNoConvergence, eigsh
 
@@ -284,40 +314,63 @@ def spectral_stats(
 
 
 def _iterative_norms(series: GraphSeries, maxiter: int):
+    """Spectral norm, stable rank and (NaN) effective rank, (T, 1) each, by ``svds``."""
     from scipy.sparse.linalg import ArpackError, ArpackNoConvergence, svds
 
     t = len(series)
-    norm = np.empty((t, 1))
-    fro = np.empty((t, 1))
+    norm = np.zeros((t, 1))
+    stable = np.full((t, 1), np.nan)  # NaN for an all-zero snapshot
     for k in range(t):
         a = series.adjacency(k)
-        fro[k, 0] = float((a.data**2).sum())
-        if a.nnz == 0:
-            norm[k, 0] = 0.0
+        if not np.any(a.data):
             continue
+        # scale by a power of two (exact) so that ‖W‖_F² and the solver work at any scale
+        e = _pow2_exponent(a.data)
+        a = a.copy()
+        a.data = np.ldexp(a.data, -e)
         try:
-            norm[k, 0] = float(svds(a, k=1, maxiter=maxiter, return_singular_vectors=False)[0])
+            unit = float(svds(a, k=1, maxiter=maxiter, return_singular_vectors=False)[0])
         except (ArpackNoConvergence, ArpackError):
-            norm[k, 0] = float(np.linalg.norm(a.toarray(), 2))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        stable = np.where(norm > 0, fro / np.where(norm > 0, norm, 1.0) ** 2, np.nan)
+            unit = float(np.linalg.norm(a.toarray(), 2))
+        norm[k, 0] = float(np.ldexp(unit, e))
+        if unit > 0:
+            stable[k, 0] = float((a.data**2).sum()) / unit**2
     return norm, stable, np.full((t, 1), np.nan)
 
 
-def _as_matrices(x: Any) -> tuple[np.ndarray, bool, bool]:
-    """(stack (T, N, N), directed, single) from a GraphSeries or a matrix/stack."""
-    if isinstance(x, GraphSeries):
-        return x.dense(), x.directed, False
+def _as_graphs(x: Any) -> tuple[GraphSeries, bool]:
+    """``(series, single)`` from a GraphSeries, one (N, N) matrix (dense or sparse), a
+    (T, N, N) stack or a list of sparse matrices; anything else is our error."""
     import scipy.sparse as sp
 
+    if isinstance(x, GraphSeries):
+        return x, False
     if sp.issparse(x):
-        x = x.toarray()
-    arr = np.asarray(x)
+        return GraphSeries.from_adjacency([0], [x]), True
+    if isinstance(x, (list, tuple)) and x and all(sp.issparse(m) for m in x):
+        return GraphSeries.from_adjacency(np.arange(len(x)), list(x)), False
+    try:
+        arr = np.asarray(x)
+    except (TypeError, ValueError) as exc:  # ragged nested lists and the like
+        raise ValidationError(
+            "`x` must be a GraphSeries, an (N, N) adjacency matrix, a (T, N, N) stack or "
+            f"a scipy.sparse matrix; got {type(x).__name__} that is not a regular array "
+            f"({exc})"
+        ) from None
     if arr.ndim == 2:
-        gs = GraphSeries.from_adjacency([0], arr[None])
-        return gs.dense(), gs.directed, True
-    gs = GraphSeries.from_adjacency(np.arange(len(arr)), arr)
-    return gs.dense(), gs.directed, False
+        return GraphSeries.from_adjacency([0], arr[None]), True
+    if arr.ndim == 3:
+        return GraphSeries.from_adjacency(np.arange(arr.shape[0]), arr), False
+    raise ValidationError(
+        "`x` must be a GraphSeries, an (N, N) adjacency matrix, a (T, N, N) stack or a "
+        f"scipy.sparse matrix; got {type(x).__name__} of shape {arr.shape}"
+    )
+
+
+def _as_matrices(x: Any) -> tuple[np.ndarray, bool, bool]:
+    """(stack (T, N, N), directed, single) from any input :func:`_as_graphs` accepts."""
+    gs, single = _as_graphs(x)
+    return gs.dense(), gs.directed, single
 
 
 def laplacian_spectrum(
@@ -432,14 +485,6 @@ def algebraic_connectivity(
     >>> round(float(algebraic_connectivity(ring)), 12)
     1.0
     """
-    import scipy.sparse as sp
-
-    if isinstance(x, GraphSeries):
-        gs, single = x, False
-    elif sp.issparse(x) or np.ndim(x) == 2:
-        gs, single = GraphSeries.from_adjacency([0], [x]), True
-    else:
-        arr = np.asarray(x)
-        gs, single = GraphSeries.from_adjacency(np.arange(len(arr)), arr), False
+    gs, single = _as_graphs(x)
     st = spectral_stats(gs, method=method, dense_max=dense_max, maxiter=maxiter)
     return float(st.algebraic_connectivity[0]) if single else st.algebraic_connectivity

@@ -115,8 +115,13 @@ def _as_times(times: Any, n: int) -> np.ndarray:
         check_finite(arr, "times")
     else:
         arr = arr.astype(np.int64)
-    if n > 1 and np.any(np.diff(arr) <= 0):
-        raise ValidationError("`times` must be strictly increasing")
+    bad = np.flatnonzero(np.diff(arr) <= 0)
+    if bad.size:
+        i = int(bad[0])
+        raise ValidationError(
+            f"`times` must be strictly increasing; got times[{i}] = {arr[i]} >= "
+            f"times[{i + 1}] = {arr[i + 1]}. Sort the snapshots and drop duplicates."
+        )
     return arr
 
 
@@ -431,12 +436,24 @@ class GraphSeries:
             raise InsufficientDataError("`matrices` must hold at least 1 snapshot; got 0")
         if stacked is None:
             if all(sp.issparse(m) for m in items):
+                for k, m in enumerate(items):
+                    if m.dtype.kind not in "biuf":
+                        raise ValidationError(
+                            f"`matrices[{k}]` must hold real numbers; got a sparse matrix "
+                            f"of dtype {m.dtype}"
+                        )
                 mats = [sp.csr_array(m, dtype=np.float64).copy() for m in items]
                 shapes = [m.shape for m in mats]
             else:
                 mats = []
                 for k, m in enumerate(items):
-                    a = m.toarray() if sp.issparse(m) else np.asarray(m)
+                    try:
+                        a = m.toarray() if sp.issparse(m) else np.asarray(m)
+                    except (TypeError, ValueError) as exc:  # ragged nested lists
+                        raise ValidationError(
+                            f"`matrices[{k}]` must be a real 2-D matrix; got "
+                            f"{type(m).__name__} that is not a regular array ({exc})"
+                        ) from None
                     if a.dtype.kind not in "biuf" or a.ndim != 2:
                         raise ValidationError(
                             f"`matrices[{k}]` must be a real 2-D matrix; got shape "
@@ -631,6 +648,12 @@ class GraphSeries:
         ``W[t, i, j]`` is the weight of edge ``i → j``. For a layered series the block
         ``W[t, layer l, layer l+1]`` is the transpose of the layer's ``(out, in)``
         weight matrix. Costs O(T N²) memory.
+
+        Examples
+        --------
+        >>> gs = GraphSeries.from_layers([0], [np.array([[[1.0, 2.0]]])])   # 2 -> 1
+        >>> gs.dense()[0].tolist()
+        [[0.0, 0.0, 1.0], [0.0, 0.0, 2.0], [0.0, 0.0, 0.0]]
         """
         idx = np.arange(len(self)) if index is None else self._index(index)
         n = self.n_nodes
@@ -652,6 +675,13 @@ class GraphSeries:
 
         For a layered series every edge of the fixed edge set is stored, even with
         weight 0 (so ``nnz`` equals :attr:`n_edges`).
+
+        Examples
+        --------
+        >>> gs = GraphSeries.from_layers([0], [np.array([[[0.0, 2.0]]])])
+        >>> a = gs.adjacency(0)
+        >>> a.nnz, a[1, 2]
+        (2, np.float64(2.0))
         """
         import scipy.sparse as sp
 
@@ -665,7 +695,14 @@ class GraphSeries:
         return self._matrices[j].copy()
 
     def edge_weights(self, index: Any = None) -> np.ndarray:
-        """Weights on the fixed edge set, ``(T, E)`` in :attr:`edge_index` order."""
+        """Weights on the fixed edge set, ``(T, E)`` in :attr:`edge_index` order.
+
+        Examples
+        --------
+        >>> gs = GraphSeries.from_adjacency([0], np.array([[[0, 3], [0, 0]]]))
+        >>> gs.edge_index.tolist(), gs.edge_weights().tolist()
+        ([[0, 1], [1, 0]], [[3.0, 0.0]])
+        """
         idx = np.arange(len(self)) if index is None else self._index(index)
         if self.is_layered:
             return np.concatenate([w[idx].reshape(idx.size, -1) for w in self._layers], axis=1)
@@ -680,6 +717,12 @@ class GraphSeries:
         Layered: ``layers.0.weight, layers.0.bias, layers.1.weight, …`` in
         :meth:`ParamLayout.for_mlp` order (the trajectory's states when its layout is
         that one). General: :meth:`edge_weights`.
+
+        Examples
+        --------
+        >>> gs = GraphSeries.from_layers([0], [np.array([[[1.0, 2.0]]])], [np.array([[0.5]])])
+        >>> gs.vectors().tolist()
+        [[1.0, 2.0, 0.5]]
         """
         idx = np.arange(len(self)) if index is None else self._index(index)
         if not self.is_layered:
@@ -692,7 +735,14 @@ class GraphSeries:
         return np.concatenate(parts, axis=1)
 
     def node_biases(self, index: Any = None) -> np.ndarray:
-        """Bias of every node, ``(T, N)``; 0.0 for input neurons and general series."""
+        """Bias of every node, ``(T, N)``; 0.0 for input neurons and general series.
+
+        Examples
+        --------
+        >>> gs = GraphSeries.from_layers([0], [np.array([[[1.0, 2.0]]])], [np.array([[0.5]])])
+        >>> gs.node_biases().tolist()
+        [[0.0, 0.0, 0.5]]
+        """
         idx = np.arange(len(self)) if index is None else self._index(index)
         out = np.zeros((idx.size, self.n_nodes))
         if self._biases is not None:
@@ -796,8 +846,32 @@ class GraphSeries:
             self_loops=self._self_loops,
         )
 
+    def _on_edge_set(self, directed: bool, self_loops: bool) -> GraphSeries:
+        """This general series on a fixed edge set at least as large (same matrices).
+
+        Used to compare two series whose edge sets differ (one undirected, the other
+        directed; self-loops in one only): an undirected edge becomes the two directed
+        edges it stands for, and the diagonal joins the edge set. Layered series and
+        series that already have these flags are returned unchanged.
+        """
+        directed = bool(directed) or self.directed
+        self_loops = bool(self_loops) or self._self_loops
+        if self.is_layered or (directed == self.directed and self_loops == self._self_loops):
+            return self
+        return GraphSeries(
+            self.times, self.nodes, matrices=self._matrices, directed=directed,
+            self_loops=self_loops,
+        )
+
     def same_nodes(self, other: GraphSeries) -> bool:
-        """Whether ``other`` has the same node list and layering as this series."""
+        """Whether ``other`` has the same node list and layering as this series.
+
+        Examples
+        --------
+        >>> a = GraphSeries.from_adjacency([0], np.zeros((1, 3, 3)))
+        >>> a.same_nodes(a[0]), a.same_nodes(GraphSeries.from_adjacency([0], np.zeros((1, 4, 4))))
+        (True, False)
+        """
         return (
             isinstance(other, GraphSeries)
             and self.nodes == other.nodes

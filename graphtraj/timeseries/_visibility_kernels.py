@@ -13,8 +13,14 @@ lexicographically by ``(src, dst)``, plus the CSR row offsets of the forward
 
 from __future__ import annotations
 
+import math
+
 import numba
 import numpy as np
+
+#: Magnitudes outside [2^-_SAFE_EXP, 2^_SAFE_EXP] make the natural kernel rescale (exactly,
+#: by powers of two) before it forms the descents, so they cannot overflow or underflow.
+_SAFE_EXP = 400
 
 
 @numba.njit(cache=True)
@@ -97,6 +103,84 @@ def hvg_directed_degrees(y):
 
 
 @numba.njit(cache=True)
+def _pow2_shift(a):
+    """Exponent ``k`` such that ``ldexp(a, k)`` lies in [0.5, 1); 0 when ``a`` is 0 or
+    already of moderate size (within 2^+-_SAFE_EXP)."""
+    if a == 0.0 or (a > 2.0**-_SAFE_EXP and a < 2.0**_SAFE_EXP):
+        return 0
+    return -math.frexp(a)[1]
+
+
+@numba.njit(cache=True)
+def _is_moderate(x):
+    """Whether every nonzero ``|x|`` lies strictly within 2^+-_SAFE_EXP."""
+    lo = 2.0**-_SAFE_EXP
+    hi = 2.0**_SAFE_EXP
+    for v in x:
+        a = abs(v)
+        if a != 0.0 and not (a > lo and a < hi):
+            return False
+    return True
+
+
+@numba.njit(cache=True)
+def _sweep(t, y, m, stop, step, scale, src, dst, ne):
+    """Edges from apex ``m`` to the points ``m + step, ..., stop - step`` (step = +-1).
+
+    ``c`` is visible iff the running minimum of the descents ``(y[m] - y[c']) /
+    |t[c'] - t[m]|`` over the points between exceeds ``scale`` times its own descent;
+    the neighbour ``m + step`` always is. Returns the new edge count.
+    """
+    c = m + step
+    if c == stop:
+        return ne
+    ym = y[m]
+    tm = t[m]
+    sgn = float(step)
+    src[ne] = min(m, c)
+    dst[ne] = max(m, c)
+    ne += 1
+    gmin = (ym - y[c]) / ((t[c] - tm) * sgn)
+    c += step
+    while c != stop:
+        g = (ym - y[c]) / ((t[c] - tm) * sgn)
+        if gmin > scale * g:
+            src[ne] = min(m, c)
+            dst[ne] = max(m, c)
+            ne += 1
+        if g < gmin:
+            gmin = g
+        c += step
+    return ne
+
+
+@numba.njit(cache=True)
+def _sweep_scaled(t, y, m, stop, step, scale, ey, et, src, dst, ne):
+    """:func:`_sweep` on ``ldexp(y, ey)`` and ``ldexp(t, et)`` (exact rescaling)."""
+    c = m + step
+    if c == stop:
+        return ne
+    ym = math.ldexp(y[m], ey)
+    tm = math.ldexp(t[m], et)
+    sgn = float(step)
+    src[ne] = min(m, c)
+    dst[ne] = max(m, c)
+    ne += 1
+    gmin = (ym - math.ldexp(y[c], ey)) / ((math.ldexp(t[c], et) - tm) * sgn)
+    c += step
+    while c != stop:
+        g = (ym - math.ldexp(y[c], ey)) / ((math.ldexp(t[c], et) - tm) * sgn)
+        if gmin > scale * g:
+            src[ne] = min(m, c)
+            dst[ne] = max(m, c)
+            ne += 1
+        if g < gmin:
+            gmin = g
+        c += step
+    return ne
+
+
+@numba.njit(cache=True)
 def nvg_edges(t, y, rtol):
     """Natural visibility edges by divide and conquer on the maximum.
 
@@ -106,6 +190,16 @@ def nvg_edges(t, y, rtol):
     ``min_c g_c > (1 + rtol) * g_b`` over the points ``c`` strictly between. The two
     halves are independent. O(n log n) for typical series, O(n^2) when the maximum
     sits at an interval end at every level (monotone series).
+
+    Extreme magnitudes: when some nonzero value or time lies outside 2^+-_SAFE_EXP
+    (e.g. |y| ~ 1e308, whose differences overflow, or subnormal values or time steps,
+    whose differences underflow), each interval whose own values or end times are
+    extreme is multiplied by powers of two (``ldexp``, exact) that bring them to order
+    1 before its descents are formed. A power-of-two scaling commutes with IEEE
+    rounding, so every comparison is the one the unscaled arithmetic would make
+    without overflow; moderate input takes the plain path, unchanged. Neighbours
+    ``m, m +- 1`` are always linked (nothing lies between them), even if a descent
+    still overflows.
     """
     n = y.size
     cap = 4 * n + 16
@@ -113,6 +207,11 @@ def nvg_edges(t, y, rtol):
     dst = np.empty(cap, np.int64)
     ne = 0
     scale = 1.0 + rtol
+    # on moderate input (every nonzero |y| and |t| within 2^+-_SAFE_EXP) no descent can
+    # overflow or underflow, and no interval needs the (slower) rescaled sweep
+    moderate = _is_moderate(y) and _is_moderate(t)
+    ey = 0
+    et = 0
     lo_stack = np.empty(n + 2, np.int64)
     hi_stack = np.empty(n + 2, np.int64)
     sp = 0
@@ -126,11 +225,23 @@ def nvg_edges(t, y, rtol):
         hi = hi_stack[sp]
         m = lo
         ym = y[lo]
-        for c in range(lo + 1, hi):
-            if y[c] > ym:
-                ym = y[c]
-                m = c
-        tm = t[m]
+        rescale = False
+        if moderate:
+            for c in range(lo + 1, hi):
+                if y[c] > ym:
+                    ym = y[c]
+                    m = c
+        else:
+            ymin = y[lo]
+            for c in range(lo + 1, hi):
+                if y[c] > ym:
+                    ym = y[c]
+                    m = c
+                elif y[c] < ymin:
+                    ymin = y[c]
+            ey = _pow2_shift(max(abs(ym), abs(ymin)))
+            et = _pow2_shift(max(abs(t[lo]), abs(t[hi - 1])))
+            rescale = ey != 0 or et != 0
         if ne + (hi - lo) > cap:
             while ne + (hi - lo) > cap:
                 cap *= 2
@@ -140,24 +251,12 @@ def nvg_edges(t, y, rtol):
             new_dst[:ne] = dst[:ne]
             src = new_src
             dst = new_dst
-        gmin = np.inf
-        for c in range(m + 1, hi):
-            g = (ym - y[c]) / (t[c] - tm)
-            if gmin > scale * g:
-                src[ne] = m
-                dst[ne] = c
-                ne += 1
-            if g < gmin:
-                gmin = g
-        gmin = np.inf
-        for c in range(m - 1, lo - 1, -1):
-            g = (ym - y[c]) / (tm - t[c])
-            if gmin > scale * g:
-                src[ne] = c
-                dst[ne] = m
-                ne += 1
-            if g < gmin:
-                gmin = g
+        if rescale:
+            ne = _sweep_scaled(t, y, m, hi, 1, scale, ey, et, src, dst, ne)
+            ne = _sweep_scaled(t, y, m, lo - 1, -1, scale, ey, et, src, dst, ne)
+        else:
+            ne = _sweep(t, y, m, hi, 1, scale, src, dst, ne)
+            ne = _sweep(t, y, m, lo - 1, -1, scale, src, dst, ne)
         if m - lo >= 2:
             lo_stack[sp] = lo
             hi_stack[sp] = m

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -101,6 +102,13 @@ class MultiplexVisibility(Result):
         """(P, P) matrix of interlayer information; entropies on the diagonal.
 
         Pairs that were not computed (sampled mode) are NaN.
+
+        Examples
+        --------
+        >>> x = np.random.default_rng(0).random((50, 3))
+        >>> m = multiplex_visibility(x, k_min=1).mi_matrix()
+        >>> m.shape, bool(np.allclose(m, m.T))
+        ((3, 3), True)
         """
         p = self.n_layers
         out = np.full((p, p), np.nan)
@@ -245,6 +253,10 @@ def multiplex_visibility(
     t_given = check_times(times, T)
     t = np.arange(T, dtype=np.float64) if t_given is None else t_given
     if names is not None:
+        if isinstance(names, (str, bytes)) or not isinstance(names, Iterable):
+            raise ValidationError(
+                f"`names` must be a sequence of P labels (one per column); got {names!r}"
+            )
         names = tuple(str(s) for s in names)
         if len(names) != P:
             raise ValidationError(f"`names` must have one entry per column ({P}); got {len(names)}")

@@ -9,6 +9,7 @@ returns a :class:`VisibilityGraph` holding the edge list, degrees and conversion
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -16,7 +17,7 @@ import numpy as np
 
 from graphtraj._checks import as_series, check_option, check_real
 from graphtraj._result import Result
-from graphtraj.exceptions import ValidationError
+from graphtraj.exceptions import UnreliableResultWarning, ValidationError
 
 if TYPE_CHECKING:  # pragma: no cover
     import networkx
@@ -57,6 +58,12 @@ _DIRECTIONS = ("total", "in", "out")
 
 
 def _edge_weights(t: np.ndarray, y: np.ndarray, src: np.ndarray, dst: np.ndarray, how: str) -> np.ndarray:
+    """The weights named ``how``; overflow beyond float64 gives inf (the caller warns)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        return _edge_weights_raw(t, y, src, dst, how)
+
+
+def _edge_weights_raw(t: np.ndarray, y: np.ndarray, src: np.ndarray, dst: np.ndarray, how: str) -> np.ndarray:
     dt = t[dst] - t[src]
     dy = y[dst] - y[src]
     if how == "distance":
@@ -228,6 +235,11 @@ class VisibilityGraph(Result):
         0, e.g. ``v_distance`` between equal values, is stored explicitly). Undirected
         graphs give a symmetric matrix; directed ones the upper triangle
         ``A[i, j]`` for the edge ``i -> j`` (i < j).
+
+        Examples
+        --------
+        >>> visibility_graph([1, 3, 2], directed=True).adjacency().toarray().tolist()
+        [[0.0, 1.0, 0.0], [0.0, 0.0, 1.0], [0.0, 0.0, 0.0]]
         """
         import scipy.sparse
 
@@ -244,6 +256,12 @@ class VisibilityGraph(Result):
 
         Nodes are ``0 .. n-1`` with attributes ``time`` and ``value``; edges carry
         ``weight`` when the graph is weighted.
+
+        Examples
+        --------
+        >>> g = visibility_graph([1, 3, 2], weighted="v_distance").to_networkx()
+        >>> sorted(g.edges(data="weight")), g.nodes[1]["value"]
+        ([(0, 1, 2.0), (1, 2, -1.0)], 3.0)
         """
         import networkx as nx
 
@@ -264,6 +282,11 @@ class VisibilityGraph(Result):
 
         ``C_i = 2 T_i / (k_i (k_i - 1))`` with ``T_i`` the triangles through ``i``;
         0 for nodes of degree below 2 (networkx's convention). Cost O(sum_i k_i^2).
+
+        Examples
+        --------
+        >>> visibility_graph([2, 1, 2, 0]).clustering().tolist()   # triangle 0-1-2
+        [1.0, 1.0, 0.3333333333333333, 0.0]
         """
         import scipy.sparse
 
@@ -310,7 +333,14 @@ class VisibilityGraph(Result):
         return ks.astype(np.int64), c_k, n_k.astype(np.int64)
 
     def tail_fit(self, k_min: int = 4, k_max: int | None = None, direction: str = "total") -> DegreeTailFit:
-        """Exponential fit of the degree tail; see :func:`degree_tail_fit`."""
+        """Exponential fit of the degree tail; see :func:`degree_tail_fit`.
+
+        Examples
+        --------
+        >>> g = visibility_graph(np.random.default_rng(0).random(20000), "horizontal")
+        >>> round(g.tail_fit(k_min=4).lam, 1)   # i.i.d. noise: ln(3/2) = 0.41
+        0.4
+        """
         from graphtraj.timeseries.visibility_measures import degree_tail_fit
 
         return degree_tail_fit(self, k_min=k_min, k_max=k_max, direction=direction)
@@ -371,6 +401,12 @@ def visibility_graph(
         If ``series`` is not 1-D, ``times`` has the wrong length or is not strictly
         increasing, ``directed`` is not a bool, or ``rtol`` is out of range.
 
+    Warns
+    -----
+    UnreliableResultWarning
+        If some edge weight exceeds the float64 range (values or times ~1e308 apart):
+        it is returned as inf. The graph itself is exact at any magnitude.
+
     Notes
     -----
     **Horizontal** (Luque et al. 2009): ``a < b`` are linked iff every ``c`` with
@@ -392,7 +428,10 @@ def visibility_graph(
     graph up to rounding of ``y_h - y_c`` (relative error ~1e-16 times
     ``|y| / |y_h - y_c|``), which ``rtol`` absorbs. The ramps 0, 0.1, ..., 0.9 and
     0, 1, ..., 9 both give the path graph (9 edges). Points within a relative ``rtol``
-    of a segment count as on it.
+    of a segment count as on it. Magnitudes at the ends of the float64 range (values
+    near 1e308, whose differences overflow; subnormal values or time steps) are handled
+    by an exact power-of-two rescaling inside the kernel, so ``c * y`` gives the graph
+    of ``y`` for any power of two ``c``; neighbours are always linked.
 
     Algorithms: the horizontal graph by one left-to-right pass with a stack of the
     samples still visible, O(n) time and memory; the natural graph by divide and
@@ -440,6 +479,15 @@ def visibility_graph(
     src, dst, _ = graph_edges(np.ascontiguousarray(y), np.ascontiguousarray(t), kind, rtol)
     edges = np.column_stack([src, dst]) if src.size else np.empty((0, 2), np.int64)
     weights = None if weighted is None else _edge_weights(t, y, src, dst, weighted)
+    if weights is not None and not np.all(np.isfinite(weights)):
+        n_bad = int(np.sum(~np.isfinite(weights)))
+        warnings.warn(
+            f"{n_bad} of {weights.size} edge weights ({weighted!r}) exceed the float64 "
+            "range and are not finite (inf, or NaN for inf/inf); the values or times "
+            "differ by more than ~1.8e308. Rescale the series (the graph does not change).",
+            UnreliableResultWarning,
+            stacklevel=2,
+        )
     return VisibilityGraph(
         series=y,
         times=t,

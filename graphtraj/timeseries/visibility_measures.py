@@ -47,6 +47,9 @@ __all__ = [
 #: Tail exponent of the horizontal visibility graph of any i.i.d. series: ln(3/2).
 IID_HVG_LAMBDA = math.log(1.5)
 
+#: Largest degree accepted in a degree list shorter than it (see :func:`degree_tail_fit`).
+_MAX_FREE_DEGREE = 1 << 20
+
 
 @dataclass(frozen=True)
 class DegreeTailFit(Result):
@@ -154,6 +157,16 @@ def _as_degrees(graph_or_degrees: Any, direction: str) -> np.ndarray:
             f"{deg[(deg < 0) | (deg != np.round(deg))][:3].tolist()}. Pass node degrees "
             "or a VisibilityGraph."
         )
+    # a node of an n-node simple graph has degree <= n - 1; partial degree lists (a
+    # tail excerpt) are allowed up to _MAX_FREE_DEGREE. The bound keeps the dense
+    # histogram P(k) of size max(k) + 1 proportional to the input.
+    limit = max(deg.size - 1, _MAX_FREE_DEGREE)
+    if deg.max() > limit:
+        raise ValidationError(
+            f"`degrees` must be at most max(n - 1, {_MAX_FREE_DEGREE}) = {limit} for "
+            f"n = {deg.size} nodes; got {deg.max():g}. Pass the degrees of every node of "
+            "one graph (or a VisibilityGraph)."
+        )
     return deg.astype(np.int64)
 
 
@@ -191,7 +204,9 @@ def degree_tail_fit(
     ------
     ValidationError
         If ``k_min``/``k_max`` are not integers with ``0 <= k_min < k_max``, or the
-        degrees are not non-negative integers.
+        degrees are not non-negative integers of at most ``max(n - 1, 2**20)`` for
+        ``n`` degrees (no simple graph on ``n`` nodes has a larger one; the histogram
+        ``pk`` has ``max(k) + 1`` entries).
     UnknownOptionError
         If ``direction`` is not one of the three options.
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from graphtraj._checks import check_int
+from graphtraj._checks import as_float_array, check_int, check_real
 from graphtraj.exceptions import ValidationError
 from graphtraj.trajectory.layout import ParamLayout
 
@@ -18,10 +18,61 @@ __all__ = ["Trajectory", "Ensemble"]
 def _opt_series(value: Any, n: int, name: str) -> np.ndarray | None:
     if value is None:
         return None
-    arr = np.asarray(value, dtype=np.float64)
+    arr = as_float_array(value, name, finite=False, min_len=0)
     if arr.shape != (n,):
         raise ValidationError(f"`{name}` must have shape ({n},); got {arr.shape}")
     return arr
+
+
+def _real_states(states: Any, name: str = "states") -> Any:
+    """States as given when array-like with a ``shape`` and a real ``dtype`` (numpy,
+    zarr, :class:`~graphtraj.trajectory.store.LazyStates`); anything else (nested
+    sequences, table-like objects) becomes a float64 array. Complex, object and string
+    data are rejected."""
+    if not (hasattr(states, "shape") and hasattr(states, "dtype")):
+        return as_float_array(states, name, finite=False, min_len=0)
+    dtype = getattr(states, "dtype", None)
+    if dtype is not None and np.dtype(dtype).kind not in "biuf":
+        raise ValidationError(
+            f"`{name}` must hold real numbers; got an array of dtype {np.dtype(dtype)}"
+        )
+    return states
+
+
+def _check_increasing(values: np.ndarray, name: str) -> None:
+    bad = np.flatnonzero(np.diff(values) <= 0)
+    if bad.size:
+        i = int(bad[0])
+        raise ValidationError(
+            f"`{name}` must be strictly increasing; got {name}[{i}] = {values[i]} >= "
+            f"{name}[{i + 1}] = {values[i + 1]}. Sort the records and drop duplicates."
+        )
+
+
+def _int_values(value: Any, name: str) -> np.ndarray:
+    """An int64 array from integer (or integral-valued float) data; fractions rejected."""
+    try:
+        arr = np.asarray(value)
+    except (TypeError, ValueError) as exc:
+        raise ValidationError(f"`{name}` must be an array of integers; got {exc}") from None
+    if arr.dtype.kind in "iu":
+        return arr.astype(np.int64)
+    if arr.dtype.kind == "f" and np.all(np.isfinite(arr)) and np.all(arr == np.round(arr)):
+        return arr.astype(np.int64)
+    bad = arr.ravel()[:3].tolist() if arr.dtype.kind != "f" else arr[
+        ~(np.isfinite(arr) & (arr == np.round(arr)))][:3].tolist()
+    raise ValidationError(
+        f"`{name}` must hold integers; got dtype {arr.dtype} with values such as {bad}"
+    )
+
+
+def _mapping(value: Any, name: str, what: str) -> Mapping[str, Any]:
+    if not isinstance(value, Mapping):
+        raise ValidationError(f"`{name}` must be a mapping of {what}; got {type(value).__name__}")
+    bad = [k for k in value if not isinstance(k, str)]
+    if bad:
+        raise ValidationError(f"`{name}` keys must be strings; got {bad[:3]}")
+    return value
 
 
 @dataclass(frozen=True, eq=False)
@@ -33,8 +84,11 @@ class Trajectory:
     times : array of int, shape (T,)
         Training step of each record (strictly increasing; step 0 = initial state).
     states : array-like, shape (T, P)
-        Flat parameter vectors (see :class:`ParamLayout`). May be a lazy array
-        (a zarr array from a store); ``np.asarray(traj.states)`` loads it.
+        Flat parameter vectors (see :class:`ParamLayout`), real-valued. May be a
+        lazy array with ``shape`` and ``dtype`` (the
+        :class:`~graphtraj.trajectory.store.LazyStates` of a stored run);
+        ``np.asarray(traj.states)`` loads it. Other array-likes (nested lists, tables)
+        are converted to float64.
     layout : ParamLayout
         How each state vector splits into named tensors.
     loss, accuracy, lr : array of float, shape (T,), optional
@@ -75,15 +129,13 @@ class Trajectory:
                 f"`times` must be a 1-D integer array; got shape {times.shape}, dtype {times.dtype}"
             )
         times = times.astype(np.int64)
-        if times.size > 1 and np.any(np.diff(times) <= 0):
-            raise ValidationError("`times` must be strictly increasing")
+        _check_increasing(times, "times")
         if not isinstance(self.layout, ParamLayout):
             raise ValidationError(
                 f"`layout` must be a ParamLayout; got {type(self.layout).__name__}"
             )
-        shape = tuple(getattr(self.states, "shape", np.shape(self.states)))
-        if not hasattr(self.states, "shape"):
-            object.__setattr__(self, "states", np.asarray(self.states, dtype=np.float64))
+        object.__setattr__(self, "states", _real_states(self.states))
+        shape = tuple(self.states.shape)
         if shape != (times.size, self.layout.size):
             raise ValidationError(
                 f"`states` must have shape (T, P) = ({times.size}, {self.layout.size}); "
@@ -94,8 +146,9 @@ class Trajectory:
         object.__setattr__(self, "loss", _opt_series(self.loss, n, "loss"))
         object.__setattr__(self, "accuracy", _opt_series(self.accuracy, n, "accuracy"))
         object.__setattr__(self, "lr", _opt_series(self.lr, n, "lr"))
+        extra = _mapping(self.extra, "extra", "name to (T,) array")
         object.__setattr__(
-            self, "extra", {k: _opt_series(v, n, f"extra[{k!r}]") for k, v in self.extra.items()}
+            self, "extra", {k: _opt_series(v, n, f"extra[{k!r}]") for k, v in extra.items()}
         )
         if self.batches is not None:
             b = np.asarray(self.batches)
@@ -104,7 +157,7 @@ class Trajectory:
                     f"`batches` must be an integer array of shape ({n}, B); got {b.shape}"
                 )
             object.__setattr__(self, "batches", b.astype(np.int64))
-        object.__setattr__(self, "metadata", dict(self.metadata))
+        object.__setattr__(self, "metadata", dict(_mapping(self.metadata, "metadata", "JSON-able values")))
 
     def __len__(self) -> int:
         return int(self.times.size)
@@ -120,20 +173,69 @@ class Trajectory:
         return bool(self.metadata.get("replayable", False))
 
     def load(self) -> Trajectory:
-        """A copy whose states are an in-memory float64 numpy array."""
+        """A copy whose states are an in-memory float64 numpy array.
+
+        Examples
+        --------
+        >>> tr = Trajectory([0, 1], np.ones((2, 1), dtype=np.float32), ParamLayout(["w"], [(1,)]))
+        >>> tr.load().states.dtype
+        dtype('float64')
+        """
         return self._replace(states=np.asarray(self.states[:], dtype=np.float64))
 
-    def window(self, start: int | None = None, stop: int | None = None) -> Trajectory:
+    def window(self, start: float | None = None, stop: float | None = None) -> Trajectory:
         """The records with ``start <= times < stop`` (steps, not indices).
 
-        Lazy states stay lazy: only the slice is read when accessed.
+        Only the selected records are read from lazy (stored) states.
+
+        Raises
+        ------
+        ValidationError
+            If ``start`` or ``stop`` is not a finite real number (or None).
+
+        Examples
+        --------
+        >>> tr = Trajectory(np.arange(0, 10, 2), np.zeros((5, 1)), ParamLayout(["w"], [(1,)]))
+        >>> tr.window(3, 8).times.tolist()
+        [4, 6]
         """
-        lo = 0 if start is None else int(np.searchsorted(self.times, start, "left"))
-        hi = len(self) if stop is None else int(np.searchsorted(self.times, stop, "left"))
+        lo = 0 if start is None else int(np.searchsorted(self.times, check_real(start, "start"), "left"))
+        hi = len(self) if stop is None else int(np.searchsorted(self.times, check_real(stop, "stop"), "left"))
         return self.isel(slice(lo, hi))
 
     def isel(self, index: slice | np.ndarray) -> Trajectory:
-        """The records at positional ``index`` (a slice or an integer array)."""
+        """The records at positional ``index``: a slice, or a 1-D array of increasing
+        integer positions or of booleans (one per record).
+
+        Raises
+        ------
+        ValidationError
+            If ``index`` is neither, out of range, or selects records out of order.
+
+        Examples
+        --------
+        >>> tr = Trajectory(np.arange(0, 10, 2), np.zeros((5, 1)), ParamLayout(["w"], [(1,)]))
+        >>> tr.isel(np.array([0, 3])).times.tolist(), tr.isel(slice(-2, None)).times.tolist()
+        ([0, 6], [6, 8])
+        """
+        if not isinstance(index, slice):
+            idx = np.asarray(index)
+            n = len(self)
+            if idx.ndim != 1 or idx.dtype.kind not in "biu":
+                raise ValidationError(
+                    "`index` must be a slice or a 1-D integer or boolean array; got "
+                    f"{index!r}. Use isel([i]) or isel(slice(i, i + 1)) for one record."
+                )
+            if idx.dtype.kind == "b" and idx.shape != (n,):
+                raise ValidationError(
+                    f"`index` must have one boolean per record ({n}); got {idx.size}"
+                )
+            if idx.dtype.kind in "iu" and idx.size and (idx.min() < -n or idx.max() >= n):
+                raise ValidationError(
+                    f"`index` positions must be in [{-n}, {n - 1}]; got {idx.min()}..{idx.max()}"
+                )
+            index = idx
+
         def take(a: Any) -> Any:
             return None if a is None else a[index]
 
@@ -151,7 +253,14 @@ class Trajectory:
         )
 
     def subsample(self, max_records: int) -> Trajectory:
-        """At most ``max_records`` records, evenly spaced, always keeping the first."""
+        """At most ``max_records`` records, evenly spaced, always keeping the first.
+
+        Examples
+        --------
+        >>> tr = Trajectory(np.arange(10), np.zeros((10, 1)), ParamLayout(["w"], [(1,)]))
+        >>> tr.subsample(4).times.tolist()
+        [0, 3, 6, 9]
+        """
         max_records = check_int(max_records, "max_records", minimum=1)
         if len(self) <= max_records:
             return self
@@ -159,7 +268,16 @@ class Trajectory:
         return self.isel(idx)
 
     def params(self, i: int) -> dict[str, np.ndarray]:
-        """Named parameter arrays of record ``i`` (positional)."""
+        """Named parameter arrays of record ``i`` (positional; negative from the end).
+
+        Examples
+        --------
+        >>> tr = Trajectory(np.arange(2), np.arange(6.0).reshape(2, 3),
+        ...                 ParamLayout(["w", "b"], [(2,), (1,)]))
+        >>> {k: v.tolist() for k, v in tr.params(-1).items()}
+        {'w': [3.0, 4.0], 'b': [5.0]}
+        """
+        i = check_int(i, "i", minimum=-len(self), maximum=len(self) - 1)
         return self.layout.unflatten(np.asarray(self.states[i], dtype=np.float64))
 
     def _replace(self, **changes: Any) -> Trajectory:
@@ -223,9 +341,16 @@ class Ensemble:
     metadata: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        steps = np.asarray(self.steps).astype(np.int64)
-        ref = np.asarray(self.reference).astype(np.int64)
-        div = np.asarray(self.diverged_at).astype(np.int64)
+        if not isinstance(self.layout, ParamLayout):
+            raise ValidationError(
+                f"`layout` must be a ParamLayout; got {type(self.layout).__name__}"
+            )
+        steps = _int_values(self.steps, "steps")
+        if steps.ndim != 1:
+            raise ValidationError(f"`steps` must be 1-D; got shape {steps.shape}")
+        _check_increasing(steps, "steps")
+        ref = _int_values(self.reference, "reference")
+        div = _int_values(self.diverged_at, "diverged_at")
         r = ref.size
         if ref.ndim != 1 or div.shape != (r,):
             raise ValidationError(
@@ -237,9 +362,19 @@ class Ensemble:
                 "`reference` must map each replica to a reference replica that is its "
                 "own reference"
             )
+        if np.any(div < -1):
+            raise ValidationError(
+                f"`diverged_at` must be >= -1 (-1: never diverged); got {div.min()}"
+            )
         obs = {}
-        for k, v in self.observables.items():
-            a = np.asarray(v, dtype=np.float64)
+        for k, v in _mapping(self.observables, "observables", "name to (R, S) array").items():
+            try:
+                a = np.asarray(v)
+            except (TypeError, ValueError) as exc:
+                raise ValidationError(f"observable {k!r} must be an (R, S) array; got {exc}") from None
+            if a.dtype.kind not in "biuf":
+                raise ValidationError(f"observable {k!r} must hold real numbers; got dtype {a.dtype}")
+            a = a.astype(np.float64)
             if a.shape != (r, steps.size):
                 raise ValidationError(
                     f"observable {k!r} must have shape (R, S) = ({r}, {steps.size}); got {a.shape}"
@@ -249,7 +384,11 @@ class Ensemble:
         if self.states is not None:
             if self.times is None:
                 raise ValidationError("`times` must be given with `states`")
-            times = np.asarray(self.times).astype(np.int64)
+            times = _int_values(self.times, "times")
+            if times.ndim != 1:
+                raise ValidationError(f"`times` must be 1-D; got shape {times.shape}")
+            _check_increasing(times, "times")
+            object.__setattr__(self, "states", _real_states(self.states))
             shape = tuple(self.states.shape)
             if shape != (r, times.size, self.layout.size):
                 raise ValidationError(
@@ -261,7 +400,7 @@ class Ensemble:
         object.__setattr__(self, "diverged_at", div)
         object.__setattr__(self, "observables", obs)
         object.__setattr__(self, "times", times)
-        object.__setattr__(self, "metadata", dict(self.metadata))
+        object.__setattr__(self, "metadata", dict(_mapping(self.metadata, "metadata", "JSON-able values")))
 
     @property
     def n_replicas(self) -> int:
@@ -273,12 +412,32 @@ class Ensemble:
         return np.flatnonzero(self.reference == np.arange(self.n_replicas))
 
     def perturbed_of(self, ref: int) -> np.ndarray:
-        """Indices of the perturbed copies of reference replica ``ref``."""
+        """Indices of the perturbed copies of reference replica ``ref``.
+
+        Examples
+        --------
+        >>> ens = Ensemble(ParamLayout(["w"], [(1,)]), [0], {}, reference=[0, 0, 2, 2],
+        ...                diverged_at=[-1] * 4)
+        >>> ens.perturbed_of(2).tolist()
+        [3]
+        """
         idx = np.flatnonzero(self.reference == ref)
         return idx[idx != ref]
 
     def replica(self, r: int) -> Trajectory:
-        """Replica ``r`` as a :class:`Trajectory` (needs recorded states)."""
+        """Replica ``r`` as a :class:`Trajectory` (needs recorded states).
+
+        Observables are sampled at the state times (NaN where a time was not observed).
+
+        Examples
+        --------
+        >>> ens = Ensemble(ParamLayout(["w"], [(1,)]), [0, 1], {"loss": [[1.0, 0.5]]},
+        ...                reference=[0], diverged_at=[-1], times=[1],
+        ...                states=np.full((1, 1, 1), 7.0))
+        >>> tr = ens.replica(0)
+        >>> tr.times.tolist(), tr.loss.tolist(), tr.states.tolist()
+        ([1], [0.5], [[7.0]])
+        """
         r = check_int(r, "r", minimum=0, maximum=self.n_replicas - 1)
         if self.states is None:
             raise ValidationError(

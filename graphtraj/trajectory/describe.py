@@ -64,6 +64,21 @@ def describe_run(info: dict[str, Any]) -> str:
     str
         A few lines: name, kind and sizes first, then model, optimizer, data and
         whether the run can be replayed.
+
+    Examples
+    --------
+    >>> import tempfile, numpy as np
+    >>> from graphtraj import ParamLayout, Trajectory, open_store
+    >>> tr = Trajectory(np.arange(4), np.zeros((4, 3)), ParamLayout(["w"], [(3,)]),
+    ...                 loss=np.ones(4), metadata={"seed": 7})
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     st = open_store(d, "w")
+    ...     st.write("run", tr)
+    ...     lines = describe_run(st.info("run")).splitlines()
+    >>> lines[0]
+    'run: trajectory, 4 records (steps 0..3), P=3, states float64'
+    >>> lines[1].strip(), lines[4].strip(), lines[5].strip()
+    ('series: loss', 'seed 7', 'not replayable')
     """
     s, meta, arrays = info["summary"], info["metadata"], info["arrays"]
     if info["kind"] == "trajectory":

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import operator
-
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -103,14 +102,26 @@ class ParamLayout:
         return len(self.names)
 
     def slice(self, name: str) -> slice:
-        """The slice of the flat vector holding parameter ``name``."""
+        """The slice of the flat vector holding parameter ``name``.
+
+        Examples
+        --------
+        >>> ParamLayout(["w", "b"], [(2, 3), (2,)]).slice("b")
+        slice(6, 8, None)
+        """
         i = self._index(name)
         return slice(self.offsets[i], self.offsets[i] + self.sizes[i])
 
     def mask(self, kind: str) -> np.ndarray:
-        """Boolean (P,) mask of the entries whose parameter has this ``kind``."""
+        """Boolean (P,) mask of the entries whose parameter has this ``kind``.
+
+        Examples
+        --------
+        >>> ParamLayout(["fc.weight", "fc.bias"], [(2,), (1,)]).mask("weight").tolist()
+        [True, True, False]
+        """
         out = np.zeros(self.size, dtype=bool)
-        for name, k in zip(self.names, self.kinds):
+        for name, k in zip(self.names, self.kinds, strict=True):
             if k == kind:
                 out[self.slice(name)] = True
         return out
@@ -137,7 +148,7 @@ class ParamLayout:
         lead = flat.shape[:-1]
         return {
             name: flat[..., off : off + n].reshape(*lead, *shape)
-            for name, shape, off, n in zip(self.names, self.shapes, self.offsets, self.sizes)
+            for name, shape, off, n in zip(self.names, self.shapes, self.offsets, self.sizes, strict=True)
         }
 
     def flatten(self, params: Mapping[str, Any]) -> np.ndarray:
@@ -149,7 +160,7 @@ class ParamLayout:
             )
         parts = []
         lead: tuple[int, ...] | None = None
-        for name, shape in zip(self.names, self.shapes):
+        for name, shape in zip(self.names, self.shapes, strict=True):
             arr = np.asarray(params[name])
             nlead = arr.ndim - len(shape)
             if nlead < 0 or tuple(arr.shape[nlead:]) != shape:
@@ -168,7 +179,14 @@ class ParamLayout:
 
     # ------------------------------------------------------------------- JSON
     def to_dict(self) -> dict[str, Any]:
-        """JSON-able description (see :meth:`from_dict`)."""
+        """JSON-able description (see :meth:`from_dict`).
+
+        Examples
+        --------
+        >>> lay = ParamLayout(["w"], [(2, 3)])
+        >>> lay.to_dict()["shapes"], ParamLayout.from_dict(lay.to_dict()) == lay
+        ([[2, 3]], True)
+        """
         return {
             "names": list(self.names),
             "shapes": [list(s) for s in self.shapes],
@@ -206,7 +224,7 @@ class ParamLayout:
             )
         names: list[str] = []
         shapes: list[tuple[int, ...]] = []
-        for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+        for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
             names.append(f"layers.{i}.weight")
             shapes.append((n_out, n_in))
             if bias:

@@ -5,7 +5,8 @@ Layout of a store directory (format version 1)::
     STORE/zarr.json              root group; attributes {"graphtraj": {"format":
                                  "graphtraj.store", "version": 1}}
     STORE/<run>/zarr.json        run group; attributes: run header (format, version,
-                                 kind, complete), layout, metadata, array manifest
+                                 kind, complete, run_id: unique per write), layout,
+                                 metadata, array manifest
     STORE/<run>/<array>/...      zarr arrays (times, states, loss, observable_0, ...)
     STORE/.tmp-<run>-<uuid>/     a run being written (invisible; removed by cleanup())
 
@@ -40,7 +41,7 @@ from graphtraj.exceptions import (
 from graphtraj.trajectory.core import Ensemble, Trajectory
 from graphtraj.trajectory.layout import ParamLayout
 
-__all__ = ["open_store", "Store", "FORMAT_VERSION", "MODES"]
+__all__ = ["open_store", "Store", "LazyStates", "FORMAT_VERSION", "MODES"]
 
 #: Version of the on-disk format written by this graphtraj (checked on open and read).
 FORMAT_VERSION = 1
@@ -260,10 +261,11 @@ class Store:
     # ----------------------------------------------------------------- listing
     def runs(self) -> list[str]:
         """Names of the runs in the store, sorted (temporary entries excluded)."""
-        return sorted(
-            e.name for e in os.scandir(self._path)
-            if e.is_dir() and not e.name.startswith(".") and _NAME_RE.match(e.name)
-        )
+        with os.scandir(self._path) as entries:
+            return sorted(
+                e.name for e in entries
+                if e.is_dir() and not e.name.startswith(".") and _NAME_RE.match(e.name)
+            )
 
     def __contains__(self, name: object) -> bool:
         return isinstance(name, str) and not name.startswith(".") and name in self.runs()
@@ -276,10 +278,11 @@ class Store:
 
     def leftovers(self) -> list[str]:
         """Temporary entries left by interrupted writes or deletions (see :meth:`cleanup`)."""
-        return sorted(
-            e.name for e in os.scandir(self._path)
-            if e.is_dir() and e.name.startswith((_TMP_PREFIX, _TRASH_PREFIX))
-        )
+        with os.scandir(self._path) as entries:
+            return sorted(
+                e.name for e in entries
+                if e.is_dir() and e.name.startswith((_TMP_PREFIX, _TRASH_PREFIX))
+            )
 
     def cleanup(self) -> list[str]:
         """Remove what interrupted writes left behind; return the removed entries.
@@ -298,6 +301,15 @@ class Store:
         ------
         StoreError
             If the store is read-only.
+
+        Examples
+        --------
+        >>> import os, tempfile
+        >>> with tempfile.TemporaryDirectory() as d:
+        ...     store = open_store(d, "w")
+        ...     os.mkdir(os.path.join(d, ".tmp-run-0123"))   # as a killed writer leaves it
+        ...     print(store.leftovers(), store.runs(), store.cleanup(), store.leftovers())
+        ['.tmp-run-0123'] [] ['.tmp-run-0123'] []
         """
         self._require_writable("clean up")
         removed = self.leftovers()
@@ -393,6 +405,7 @@ class Store:
                 _RUN_KEY: {
                     "format": _RUN_FORMAT, "version": FORMAT_VERSION, "kind": kind,
                     "complete": True, "graphtraj_version": __version__,
+                    "run_id": uuid.uuid4().hex,
                     "created": datetime.now(UTC).isoformat(timespec="seconds"),
                 },
                 "layout": run.layout.to_dict(),
@@ -404,13 +417,30 @@ class Store:
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
+        trash = None
         if final.exists():
+            if not overwrite:  # another handle wrote this name while we were writing
+                self._lost_race(tmp, name)
             trash = self._path / f"{_TRASH_PREFIX}{name}-{uuid.uuid4().hex}"
-            os.rename(final, trash)
+            try:
+                os.rename(final, trash)
+            except FileNotFoundError:  # deleted meanwhile: nothing to replace
+                trash = None
+        try:
             os.rename(tmp, final)
+        except OSError:  # a non-empty directory of that name appeared in between
+            self._lost_race(tmp, name)
+        if trash is not None:
             shutil.rmtree(trash, ignore_errors=True)
-        else:
-            os.rename(tmp, final)
+
+    def _lost_race(self, tmp: Path, name: str) -> None:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise StoreError(
+            f"run {name!r} was written by another handle or process while this write was "
+            f"in progress in {self._path}; this write was discarded and the other run "
+            "kept. Only one writer at a time should use a store (write under another "
+            "name, or pass overwrite=True to replace it)."
+        )
 
     def delete(self, name: str) -> None:
         """Remove run ``name`` (renamed away first, so it vanishes atomically).
@@ -421,6 +451,18 @@ class Store:
             If the store is read-only.
         RunNotFoundError
             If there is no such run.
+
+        Examples
+        --------
+        >>> import tempfile, numpy as np
+        >>> from graphtraj import ParamLayout, Trajectory
+        >>> tr = Trajectory(np.arange(2), np.zeros((2, 1)), ParamLayout(["w"], [(1,)]))
+        >>> with tempfile.TemporaryDirectory() as d:
+        ...     store = open_store(d, "w")
+        ...     store.write("a", tr)
+        ...     store.delete("a")
+        ...     print(store.runs(), "a" in store)
+        [] False
         """
         self._require_writable("delete a run")
         self._run_dir(name)
@@ -494,6 +536,18 @@ class Store:
         ------
         RunNotFoundError, IncompleteRunError, StoreFormatError
             As for :meth:`read`.
+
+        Examples
+        --------
+        >>> import tempfile, numpy as np
+        >>> from graphtraj import ParamLayout, Trajectory
+        >>> tr = Trajectory(np.arange(3), np.zeros((3, 2)), ParamLayout(["w"], [(2,)]))
+        >>> with tempfile.TemporaryDirectory() as d:
+        ...     store = open_store(d, "w")
+        ...     store.write("a", tr)
+        ...     info = store.info("a")
+        >>> info["kind"], info["n_params"], info["summary"]["n_records"]
+        ('trajectory', 2, 3)
         """
         attrs = self._header(name)
         for key, spec in attrs["arrays"].items():
@@ -545,10 +599,15 @@ class Store:
         Notes
         -----
         Every array is checked against the manifest in the run header (shape, dtype,
-        number of chunk files) before anything is returned. Chunks carry a CRC-32C
-        checksum, so a damaged chunk of the lazy states raises when it is read.
+        number of chunk files) before anything is returned. Lazy states are a
+        :class:`LazyStates`: chunks carry a CRC-32C checksum, so a damaged chunk raises
+        :class:`StoreFormatError` when it is read, and reading them after the run was
+        deleted or overwritten, or after a chunk file vanished, raises
+        (:class:`RunNotFoundError`, :class:`StoreError`, :class:`IncompleteRunError`)
+        instead of returning NaN fill values or another run's numbers.
         """
         attrs = self._header(name)
+        header = _header_bytes(self._path / name)
         kind = attrs[_RUN_KEY]["kind"]
         arrays = {key: self._open_array(name, key, spec) for key, spec in attrs["arrays"].items()}
         layout = ParamLayout.from_dict(attrs["layout"])
@@ -568,7 +627,9 @@ class Store:
         def states() -> Any:
             if "states" not in arrays:
                 return None
-            return arrays["states"] if lazy else load("states")
+            if not lazy:
+                return load("states")
+            return LazyStates(arrays["states"], self._path, name, header, attrs["arrays"]["states"])
 
         try:
             if kind == "trajectory":
@@ -618,6 +679,120 @@ class Store:
                 f"{expected} chunks on disk (truncated or damaged); delete it and write it again"
             )
         return arr
+
+
+def _header_bytes(run_dir: Path) -> bytes | None:
+    try:
+        return (run_dir / "zarr.json").read_bytes()
+    except OSError:
+        return None
+
+
+class LazyStates:
+    """The on-disk states of a run read from a store: slicing reads only their chunks.
+
+    Returned as ``traj.states`` by :meth:`Store.read` (``lazy=True``). Indexing
+    (``states[10:20]``, ``states[i]``, integer arrays) and ``np.asarray(states)``
+    return numpy arrays. Every read first checks that the run is still the one that
+    was read — not deleted nor overwritten since — and that no chunk it needs has gone
+    missing (missing chunks would otherwise read as the NaN fill value, which looks
+    like a diverged run).
+
+    Attributes
+    ----------
+    shape, dtype, chunks, ndim : as for the underlying zarr array.
+
+    Examples
+    --------
+    >>> import tempfile, numpy as np
+    >>> from graphtraj import ParamLayout, Trajectory, open_store
+    >>> tr = Trajectory(np.arange(4), np.arange(8.0).reshape(4, 2), ParamLayout(["w"], [(2,)]))
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     store = open_store(d, "w")
+    ...     store.write("run", tr)
+    ...     lazy = store.read("run").states
+    ...     print(type(lazy).__name__, lazy.shape, lazy[1:3].tolist())
+    LazyStates (4, 2) [[2.0, 3.0], [4.0, 5.0]]
+    """
+
+    __slots__ = ("_array", "_store", "_name", "_header", "_spec")
+
+    def __init__(self, array: Any, store: Path, name: str, header: bytes | None,
+                 spec: Mapping[str, Any]) -> None:
+        self._array = array
+        self._store = store
+        self._name = name
+        self._header = header
+        self._spec = spec
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        """Shape ``(T, P)`` (trajectory) or ``(R, T, P)`` (ensemble)."""
+        return tuple(self._array.shape)
+
+    @property
+    def dtype(self) -> np.dtype:
+        """float64 or float32, as written."""
+        return np.dtype(self._array.dtype)
+
+    @property
+    def chunks(self) -> tuple[int, ...]:
+        """Chunk shape on disk."""
+        return tuple(self._array.chunks)
+
+    @property
+    def ndim(self) -> int:
+        """Number of dimensions."""
+        return len(self.shape)
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def __repr__(self) -> str:
+        return (f"LazyStates(run={self._name!r}, store={str(self._store)!r}, "
+                f"shape={self.shape}, dtype={self.dtype})")
+
+    def _check_same_run(self) -> None:
+        now = _header_bytes(self._store / self._name)
+        if now is None:
+            raise RunNotFoundError(
+                f"run {self._name!r} was deleted from {self._store} after it was read; its "
+                "lazy states can no longer be read. Read the run again, or read it with "
+                "lazy=False to keep its states in memory."
+            )
+        if now != self._header:
+            raise StoreError(
+                f"run {self._name!r} in {self._store} was overwritten after it was read; "
+                "its lazy states would now mix the two runs. Read the run again."
+            )
+
+    def __getitem__(self, key: Any) -> np.ndarray:
+        self._check_same_run()
+        try:
+            out = np.asarray(self._array[key])
+        except (IndexError, TypeError):
+            raise
+        except Exception as exc:
+            raise StoreFormatError(
+                f"run {self._name!r}: its states cannot be decoded ({type(exc).__name__}: "
+                f"{exc}); the run is damaged — delete it and write it again"
+            ) from None
+        self._check_same_run()  # not swapped while we read
+        if out.dtype.kind == "f" and np.isnan(out).any():
+            where = self._store / self._name / "states"
+            expected = _n_chunks(tuple(self._spec["shape"]), tuple(self._spec["chunks"]))
+            found = _count_files(where / "c") if (where / "c").is_dir() else 0
+            if found != expected:
+                raise IncompleteRunError(
+                    f"run {self._name!r} in {self._store} is incomplete: its states have "
+                    f"{found} of {expected} chunks on disk (removed after the run was "
+                    "read); delete it and write it again"
+                )
+        return out
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        out = self[...]
+        return out if dtype is None else out.astype(dtype, copy=False)
 
 
 class _RunWriter:
@@ -790,7 +965,7 @@ def open_store(path: str | os.PathLike, mode: str = "r") -> Store:
         raise StoreError(f"`path` must be a directory for a store; got the file {path}")
     exists = path.is_dir()
     is_store = exists and (path / "zarr.json").is_file()
-    empty = exists and not any(os.scandir(path))
+    empty = exists and _is_empty_dir(path)
     if mode in ("r", "r+"):
         if not exists:
             raise StoreError(
@@ -806,13 +981,19 @@ def open_store(path: str | os.PathLike, mode: str = "r") -> Store:
                 "to use it. Choose a new or empty directory."
             )
         _check_root_format_only(path)
-        for entry in os.scandir(path):
-            if entry.is_dir() and not entry.is_symlink():
-                shutil.rmtree(entry.path)
-            else:
-                os.remove(entry.path)
+        with os.scandir(path) as entries:
+            for entry in list(entries):
+                if entry.is_dir() and not entry.is_symlink():
+                    shutil.rmtree(entry.path)
+                else:
+                    os.remove(entry.path)
     _create_root(path)
     return Store(path, mode, FORMAT_VERSION)
+
+
+def _is_empty_dir(path: Path) -> bool:
+    with os.scandir(path) as entries:
+        return next(entries, None) is None
 
 
 def _check_root_format_only(path: Path) -> None:

@@ -211,3 +211,22 @@ def test_data_ref_errors(tmp_path):
         data_ref("iris", test_size=10)
     with pytest.raises(ValidationError, match="must name an existing .npz file"):
         data_ref(path=tmp_path / "nope.npz")
+
+
+def test_load_data_hostile_files_and_keys(tmp_path):
+    """Hypothesis: an .npy file (not an archive), negative or bool-free integer class
+    labels below 0, and references with non-string keys give our ValidationError —
+    not a TypeError from the context manager or from sorting mixed keys, and no label
+    that would crash the loss later."""
+    np.save(tmp_path / "x.npy", np.zeros((3, 2)))
+    with pytest.raises(ValidationError, match="must be a NumPy .npz archive.*single array"):
+        load_data({"path": str(tmp_path / "x.npy")})
+    np.savez(tmp_path / "neg.npz", X=np.zeros((3, 2)), y=np.array([-1, 0, 1]))
+    with pytest.raises(ValidationError, match="class labels `y` must be >= 0; got -1"):
+        load_data({"path": str(tmp_path / "neg.npz")})
+    with pytest.raises(ValidationError, match="must be among split"):
+        load_data({"name": "iris", 1: 2, "x": 3})
+    with pytest.raises(ValidationError, match="`ref` keys must be strings"):
+        load_data({1: "a", "b": 2})
+    np.savez(tmp_path / "bool.npz", X=np.zeros((2, 2)), y=np.array([True, False]))
+    assert load_data({"path": str(tmp_path / "bool.npz")})[1].tolist() == [1, 0]

@@ -226,3 +226,11 @@ def test_outputs_are_float64_with_time_first():
     assert henon_map(7).shape == (7, 2) and henon_map(7).dtype == np.float64
     assert lorenz(7).shape == (7, 3)
     assert quadratic_gd(np.eye(3), np.ones(3), 0.1, 6).shape == (7, 3)
+
+
+def test_lorenz_blow_up_names_the_start_and_parameters():
+    """Hypothesis: a state that overflows at once because x0 (or a parameter) is huge,
+    not because dt is large, gets an error that names x0 and the parameters as causes
+    too, not only dt."""
+    with pytest.raises(ValidationError, match="`dt` must be small enough.*x0=\\(1e\\+300"):
+        lorenz(10, x0=(1e300, 1e300, 1e300), transient=0)

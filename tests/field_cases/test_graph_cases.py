@@ -7,11 +7,17 @@ import networkx as nx
 import numpy as np
 import pytest
 
-from graphtraj.exceptions import ConvergenceWarning, GraphTrajError, ValidationError
+from graphtraj.exceptions import (
+    ConvergenceWarning,
+    GraphTrajError,
+    UndefinedResultWarning,
+    ValidationError,
+)
 from graphtraj.measures import (
     METRICS,
     algebraic_connectivity,
     distance,
+    distance_matrix,
     laplacian_spectrum,
     motif_stats,
     spectral_stats,
@@ -88,8 +94,10 @@ def test_c15_disconnected_and_directed_graphs(directed):
     st = spectral_stats(gs)
     assert st.algebraic_connectivity[0] == pytest.approx(0.0, abs=1e-12)
     assert st.algebraic_connectivity[1] == pytest.approx(1.0, abs=1e-12)  # C6: 2 - 2cos(pi/3)
-    ms = motif_stats(gs)
+    with pytest.warns(UndefinedResultWarning, match="no triangle"):  # the 6-cycle: NaN coherence
+        ms = motif_stats(gs)
     assert ms.triangle_count.tolist() == [2.0, 0.0]
+    assert np.isnan(ms.triangle_coherence[1])
     if not directed:
         # the two graphs share every strength and the adjacency spectrum's radius (2)
         np.testing.assert_allclose(st.spectral_radius, [2.0, 2.0])
@@ -124,3 +132,38 @@ def test_c17_signed_weights_in_a_laplacian():
     assert st.params["symmetrization"] == "|W|"
     assert st.laplacian_spectrum.min() > -1e-12
     np.testing.assert_allclose(st.laplacian_spectrum[0], [0.0, 3.0, 3.0], atol=1e-14)
+
+
+#: Metrics homogeneous of degree 1 in the weights: d(cA, cB) = c d(A, B) for c > 0.
+_HOMOGENEOUS = {"l1", "l2", "frobenius", "strength_wasserstein", "singular_values", "laplacian",
+                "aligned_l1", "aligned_l1_layerwise", "aligned_l1_chained"}
+
+
+@pytest.mark.parametrize("c", [2.0**-600, 2.0**600, 1e-200, 1e200])
+def test_c14_extreme_weight_scales(rng, c):
+    """C14 at extreme scales. Hypothesis: multiplying every weight by c = 1e±200 (or
+    2^±600) leaves each scale-invariant metric unchanged and multiplies each
+    degree-1-homogeneous one by exactly c — squares of the differences must not
+    underflow to 0 or overflow to inf on the way (l2, Frobenius, spectra), and the
+    cosine's norms must not turn the vectors into 'zero vectors'."""
+    general = rng.normal(size=(2, 6, 6)) * (1 - np.eye(6))
+    for gs in (_paper_pair(rng), GraphSeries.from_adjacency([0, 1], general)):
+        sc = _scaled(gs, c)
+        for name, info in METRICS.items():
+            if info.layered_only and not gs.is_layered:
+                continue
+            d0 = distance(gs[0], gs[1], name)
+            with warnings.catch_warnings():
+                warnings.simplefilter("error")
+                d1 = distance(sc[0], sc[1], name)
+            if info.scale_invariant:
+                assert d1 == pytest.approx(d0, rel=1e-9, abs=1e-12), name
+            elif name in _HOMOGENEOUS:
+                assert d1 == pytest.approx(c * d0, rel=1e-9), name
+            else:
+                assert np.isfinite(d1), name
+    x = rng.normal(size=(5, 7))
+    for name in ("l1", "l2", "cosine"):
+        want = distance_matrix(x, name)
+        got = distance_matrix(c * x, name)
+        np.testing.assert_allclose(got, want if name == "cosine" else c * want, rtol=1e-12)

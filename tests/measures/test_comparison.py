@@ -103,3 +103,36 @@ def test_compare_to_weight_distance_summary(rng):
         compare_to_weight_distance(gs, ["nope"])
     with pytest.raises(ValidationError, match="GraphSeries"):
         compare_to_weight_distance(np.zeros((3, 3)))
+
+
+@pytest.mark.parametrize("c", [1e-300, 1e-170, 1e170, 1e300])
+@pytest.mark.parametrize("method", ["pearson", "spearman"])
+def test_mantel_is_scale_free(rng, c, method):
+    """Hypothesis: a correlation does not depend on the units of either matrix: scaling
+    d1 by 1e±300 leaves the statistic and null distribution unchanged — the standard
+    deviation must not overflow (1e300²) nor underflow into a spurious 'constant matrix'
+    NaN (1e-170² = 0)."""
+    x = rng.normal(size=(9, 2))
+    d1 = squareform(pdist(x))
+    d2 = squareform(pdist(x, "cityblock")) ** 2
+    want = mantel(d1, d2, permutations=19, method=method, rng=4)
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        got = mantel(c * d1, d2, permutations=19, method=method, rng=4)
+    assert got.statistic == pytest.approx(want.statistic, rel=1e-12)
+    np.testing.assert_allclose(got.null, want.null, rtol=1e-12, atol=1e-15)
+    assert got.p_value == want.p_value
+
+
+def test_compare_to_weight_distance_warns_on_undefined_entries(rng):
+    """Hypothesis: a metric whose distances are all equal (sign_hamming of a series
+    whose signs never change) makes its Mantel and rank correlations undefined: NaN
+    with an UndefinedResultWarning naming the metric, never a silent NaN. A single
+    metric name is accepted as well as a list."""
+    gs = GraphSeries.from_adjacency(np.arange(6), np.abs(rng.normal(size=(6, 4, 4))) + 0.1)
+    with pytest.warns(UndefinedResultWarning, match="sign_hamming"):
+        cmp = compare_to_weight_distance(gs, "sign_hamming", permutations=5, rng=0)
+    assert cmp.metrics == ("sign_hamming",)
+    assert np.isnan(cmp.mantel_r["sign_hamming"]) and np.isnan(cmp.successive_corr["sign_hamming"])

@@ -174,3 +174,28 @@ def test_layerwise_uses_pairs_for_deep_networks(rng):
             if i != j:
                 assert d[i, j] == min(layerwise_distance(gs, i, gs, j), layerwise_distance(gs, j, gs, i))
     assert np.all(d <= distance_matrix(gs, "l1") + 1e-12)
+
+
+def test_mixed_edge_sets_are_compared_on_their_union(rng):
+    """Hypothesis: an undirected graph and a directed one, or a graph with self-loops
+    and one without, are compared on the union of their fixed edge sets (an undirected
+    edge counts in both directions; the diagonal enters when either has a loop): every
+    metric equals its value on the two matrices stacked into one series — never a
+    numpy broadcast error from mismatched edge-weight vectors."""
+    n = 5
+    und = rng.normal(size=(n, n))
+    und = (und + und.T) * (1 - np.eye(n))
+    dirg = rng.normal(size=(n, n)) * (1 - np.eye(n))
+    loops = und + np.diag(rng.normal(size=n))
+    for a, b in [(und, dirg), (und, loops), (dirg, loops)]:
+        ref = GraphSeries.from_adjacency([0, 1], np.stack([a, b]))
+        ga = GraphSeries.from_adjacency([0], a[None])
+        gb = GraphSeries.from_adjacency([0], b[None])
+        for name, info in METRICS.items():
+            if info.layered_only:
+                continue
+            want = distance(ref[0], ref[1], name)
+            assert distance(a, b, name) == pytest.approx(want, rel=1e-12, abs=1e-14), name
+            assert distance(gb, ga, name) == pytest.approx(want, rel=1e-12, abs=1e-14), name
+            np.testing.assert_allclose(cross_distance_matrix(ga, gb, name), [[want]], rtol=1e-12)
+            np.testing.assert_allclose(paired_distances(ga, gb, name), [want], rtol=1e-12)

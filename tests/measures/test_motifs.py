@@ -140,6 +140,7 @@ def test_feed_forward_loops_match_enumeration(rng):
     assert np.isclose(ms.ffl_coherence[0], inten / arith, rtol=1e-12)
 
 
+@pytest.mark.filterwarnings("ignore::graphtraj.exceptions.UndefinedResultWarning")  # no FFL
 def test_triad_census_of_hand_drawn_graphs():
     """A 3-cycle is 030C, a feed-forward loop 030T; the threshold drops weak edges."""
     cyc = np.zeros((4, 4))
@@ -171,3 +172,14 @@ def test_motif_validation_and_undefined():
         ms = motif_stats(gs)
     assert np.isnan(ms.balance[0, 0])
     assert ms.triangle_count is None and ms.triad_census is None
+
+
+def test_general_series_without_triangles_warns():
+    """Hypothesis: a general graph with no triangle and no feed-forward loop (a path)
+    has undefined coherences: NaN with an UndefinedResultWarning naming them, as for
+    the layered statistics — never a silent NaN."""
+    path = np.diag(np.ones(3), 1)
+    with pytest.warns(UndefinedResultWarning, match="triangle.*feed-forward"):
+        ms = motif_stats(GraphSeries.from_adjacency([0], path[None]))
+    assert np.isnan(ms.triangle_coherence[0]) and np.isnan(ms.ffl_coherence[0])
+    assert ms.triangle_count[0] == 0.0 and ms.ffl_count[0] == 0.0

@@ -129,3 +129,35 @@ def test_spectral_validation_and_undefined_values():
     with pytest.warns(UndefinedResultWarning, match="one-node"):
         st = spectral_stats(GraphSeries.from_adjacency([0], np.ones((1, 1, 1))))
     assert np.isnan(st.algebraic_connectivity[0])
+
+
+@pytest.mark.parametrize("bad", [5.0, [[0, 1], [1]], np.array([[0, 1], [1, "a"]], dtype=object)])
+def test_spectral_functions_reject_non_matrices_with_our_error(bad):
+    """Hypothesis: a scalar, a ragged nested list or an object matrix given to
+    laplacian_spectrum / algebraic_connectivity raises our ValidationError naming `x`,
+    not a TypeError from len() or a numpy 'inhomogeneous shape' ValueError."""
+    with pytest.raises(ValidationError, match="`x` must be|`matrices"):
+        laplacian_spectrum(bad)
+    with pytest.raises(ValidationError, match="`x` must be|`matrices"):
+        algebraic_connectivity(bad)
+
+
+@pytest.mark.parametrize("c", [1e-300, 1e-150, 1e150, 1e300])
+def test_iterative_path_at_extreme_weight_scales(rng, c):
+    """Hypothesis: the iterative (large-graph) path is homogeneous like the dense one:
+    weights times c = 1e±300 give c times the algebraic connectivity, spectral radius
+    and spectral norm, and the same stable rank — the shift-invert shift must not
+    swamp eigenvalues of 1e-300, nor ‖W‖_F² overflow for weights of 1e300."""
+    a = np.abs(rng.normal(size=(30, 30)))
+    a = (a + a.T) * (1 - np.eye(30))
+    ref = spectral_stats(GraphSeries.from_adjacency([0], a[None]))
+    with np.errstate(all="raise"):
+        st = spectral_stats(GraphSeries.from_adjacency([0], c * a[None]), method="iterative")
+    np.testing.assert_allclose(st.algebraic_connectivity, c * ref.algebraic_connectivity, rtol=1e-8)
+    np.testing.assert_allclose(st.spectral_radius, c * ref.spectral_radius, rtol=1e-8)
+    np.testing.assert_allclose(st.spectral_norm, c * ref.spectral_norm, rtol=1e-8)
+    np.testing.assert_allclose(st.stable_rank, ref.stable_rank, rtol=1e-8)
+    dense = spectral_stats(GraphSeries.from_adjacency([0], c * a[None]))  # dense path too
+    np.testing.assert_allclose(dense.stable_rank, ref.stable_rank, rtol=1e-12)
+    np.testing.assert_allclose(dense.effective_rank, ref.effective_rank, rtol=1e-12)
+    np.testing.assert_allclose(dense.algebraic_connectivity, c * ref.algebraic_connectivity, rtol=1e-10)

@@ -243,3 +243,25 @@ def test_from_layers_validation(rng):
         GraphSeries.from_layers([0], [w])
     with pytest.raises(InsufficientDataError, match="at least 1 snapshot"):
         GraphSeries.from_layers([], [np.zeros((0, 3, 2))])
+
+
+def test_from_adjacency_rejects_complex_sparse_matrices():
+    """Hypothesis: complex sparse snapshots are rejected like complex dense ones —
+    not cast to float with a numpy ComplexWarning that silently drops the imaginary
+    part."""
+    import warnings
+
+    m = sp.csr_array(np.array([[0, 1 + 2j], [1 - 2j, 0]]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(ValidationError, match=r"`matrices\[0\]` must hold real numbers"):
+            GraphSeries.from_adjacency([0], [m])
+
+
+def test_unsorted_times_message_says_where():
+    """Hypothesis: duplicate or unsorted snapshot times are reported with the offending
+    positions and values ("must be ...; got ..."), for int and float times."""
+    with pytest.raises(ValidationError, match=r"strictly increasing; got times\[1\] = 5 >= times\[2\] = 5"):
+        GraphSeries.from_adjacency([0, 5, 5], np.zeros((3, 2, 2)))
+    with pytest.raises(ValidationError, match=r"got times\[0\] = 1.5 >= times\[1\] = 0.5"):
+        GraphSeries.from_layers([1.5, 0.5], [np.ones((2, 1, 1))])

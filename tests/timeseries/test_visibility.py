@@ -418,3 +418,57 @@ def test_crosscheck_ts2vg_scale_convention(crosscheck, rng):
     assert edge_set(visibility_graph(1e-12 * y)) == ref
     tiny = set(map(tuple, _ts2vg_edges(ts2vg, "NaturalVG", 1e-12 * y).edges))
     assert len(tiny) < len(ref)
+
+
+# --------------------------------------------------------------------------- extreme magnitudes
+
+
+@pytest.mark.parametrize("kind", ["natural", "horizontal"])
+@pytest.mark.parametrize("scale", [2.0**1000, 2.0**-1000, 2.0**-1070])
+def test_graph_unchanged_by_extreme_value_scales(rng, kind, scale):
+    """Hypothesis: values near the float64 limits (|y| ~ 1e301 or subnormal ~ 1e-301
+    and below) give the same graph as the unscaled series: the descents (y_h - y_c)/dt
+    must neither overflow to inf (which compares equal to inf and hides edges, even
+    between neighbours) nor underflow to 0."""
+    y = rng.integers(-8, 9, size=300).astype(float)  # exact ties: scaling is exact
+    if scale < 2.0**-1022:  # subnormal: keep values exactly representable
+        y = rng.integers(1, 9, size=300).astype(float)
+    assert edge_set(visibility_graph(scale * y, kind)) == edge_set(visibility_graph(y, kind))
+
+
+def test_neighbours_always_visible_at_float_limits():
+    """Hypothesis: adjacent samples are always linked, even when their difference
+    overflows float64 (1e308 - (-1e308) = inf)."""
+    big = np.finfo(float).max
+    g = visibility_graph([big, -big, big, -big / 2, 0.0])
+    assert {(0, 1), (1, 2), (2, 3), (3, 4)} <= edge_set(g)
+    assert edge_set(g) == edge_set(visibility_graph([2.0, -2.0, 2.0, -1.0, 0.0]))
+
+
+@pytest.mark.parametrize("unit", [1e-310, 1e300])
+def test_natural_graph_unchanged_by_extreme_time_units(unit):
+    """Hypothesis: times in subnormal (1e-310) or huge (1e300) units give the graph of
+    the times 0, 1, 2, ... (the natural criterion is invariant under t -> g t)."""
+    y = [5, 2, 4, 1, 5, 6, 4, 7, 2, 5]
+    g = visibility_graph(y, times=np.arange(10) * unit)
+    assert g.n_edges == 17
+    assert edge_set(g) == edge_set(visibility_graph(y))
+
+
+def test_weights_that_overflow_warn_with_our_warning():
+    """Hypothesis: an edge weight whose true value exceeds float64 (a rise from -1.7e308
+    to 1.7e308) is returned as inf with our UnreliableResultWarning, not numpy's bare
+    'overflow encountered' RuntimeWarning; representable weights stay exact."""
+    import warnings
+
+    from graphtraj.exceptions import UnreliableResultWarning
+
+    big = 1.7e308
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        warnings.simplefilter("always", UnreliableResultWarning)
+        with pytest.warns(UnreliableResultWarning, match="1 of 2 edge weights"):
+            g = visibility_graph([-big, big, 0.0], weighted="v_distance")
+        assert g.weights.tolist() == [np.inf, -big]
+        a = visibility_graph([-big, big], weighted="angle")
+    assert a.weights[0] == pytest.approx(np.pi / 2)

@@ -121,3 +121,13 @@ def test_validation():
         irreversibility([1.0, 2.0, 3.0], kind="visible")
     with pytest.raises(ValidationError, match="`rng` must be None, an integer seed"):
         irreversibility([1.0, 2.0, 3.0], rng="seed")
+
+
+def test_natural_irreversibility_at_float_limits(rng):
+    """Hypothesis: the natural-graph irreversibility of a series scaled to |y| ~ 1e308
+    (differences overflow float64) equals that of the series itself (same graph)."""
+    y = 2.0 * rng.random(200) - 1.0
+    a = irreversibility(y, kind="natural", n_surrogates=0)
+    b = irreversibility(y * np.finfo(float).max, kind="natural", n_surrogates=0)
+    assert a.kld == b.kld
+    np.testing.assert_array_equal(a.p_out, b.p_out)

@@ -240,3 +240,19 @@ def test_windowed_validation():
         windowed_visibility(np.zeros(20), 5, step=0)
     with pytest.raises(NonFiniteInputError, match="`series` must contain only finite values"):
         windowed_visibility([1.0, np.nan, 2.0, 3.0], 3)
+
+
+@pytest.mark.parametrize("huge", [2.0**62, 1e300, 10**12])
+def test_tail_fit_rejects_impossible_degrees(huge):
+    """Hypothesis: a degree far beyond any graph of the given size (1e12, 2^62, 1e300
+    for two nodes) is rejected with our error up front — never an int64 overflow,
+    a ZeroDivisionError in the Fisher information, or a bincount of 1e12 bins."""
+    with pytest.raises(ValidationError, match="`degrees` must be at most"):
+        degree_tail_fit([huge, 1], k_min=0)
+
+
+def test_tail_fit_accepts_partial_degree_lists():
+    """Hypothesis: degrees above n - 1 but of moderate size (a tail excerpt of a larger
+    graph's degrees) are still fitted."""
+    fit = degree_tail_fit([40, 41, 43], k_min=40)
+    assert fit.n_tail == 3 and np.isfinite(fit.lam)

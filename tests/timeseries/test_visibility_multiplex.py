@@ -154,3 +154,11 @@ def test_validation(rng):
         multiplex_visibility(x, n_pairs=0)
     with pytest.raises(ValidationError, match="`times` must be strictly increasing"):
         multiplex_visibility(x, times=np.zeros(20))
+
+
+@pytest.mark.parametrize("names", [5, "ab"])
+def test_names_must_be_a_sequence_of_labels(rng, names):
+    """Hypothesis: `names` that is not a sequence of labels (an int, or one string that
+    would be split into characters) raises our ValidationError, not a TypeError."""
+    with pytest.raises(ValidationError, match="`names` must be a sequence of P labels"):
+        multiplex_visibility(rng.random((20, 2)), names=names)

@@ -233,3 +233,109 @@ def test_ensemble_validation(rng, kwargs, match):
     }
     with pytest.raises(ValidationError, match=match):
         Ensemble(**args)
+
+
+# ------------------------------------------------------------- hostile input
+@pytest.mark.parametrize("kwargs, match", [
+    ({"states": np.ones((3, 6), dtype=complex)}, "`states` must hold real numbers"),
+    ({"states": np.full((3, 6), None)}, "`states` must hold real numbers"),
+    ({"states": [["a"] * 6] * 3}, "`states` must hold real numbers"),
+    ({"states": [[1j] * 6] * 3}, "`states` must hold real numbers"),
+    ({"states": [[0.0] * 6, [0.0] * 5, [0.0] * 6]}, "`states` must be array-like"),
+    ({"loss": ["a", "b", "c"]}, "`loss` must hold real numbers"),
+    ({"accuracy": [1j, 0, 0]}, "`accuracy` must hold real numbers"),
+    ({"extra": {"e": [None, 1, 2]}}, "`extra\\['e'\\]` must hold real numbers"),
+    ({"extra": [1, 2]}, "`extra` must be a mapping"),
+    ({"extra": {3: np.zeros(3)}}, "`extra` keys must be strings"),
+    ({"metadata": [1, 2]}, "`metadata` must be a mapping"),
+    ({"times": np.array([0, 2, 1])}, "strictly increasing; got times\\[1\\] = 2 >= times\\[2\\] = 1"),
+])
+def test_trajectory_rejects_hostile_fields(kwargs, match):
+    """Hypothesis: complex, object, string or ragged states and series, and non-mapping
+    extra/metadata, raise our ValidationError naming the field — not a raw numpy
+    TypeError/ValueError, AttributeError, or a silent complex-to-real cast when the
+    run is stored; unsorted times say where."""
+    import warnings
+
+    args = {"times": np.arange(3), "states": np.zeros((3, 6)), "layout": LAY, **kwargs}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(ValidationError, match=match):
+            Trajectory(**args)
+
+
+def test_trajectory_methods_reject_bad_arguments(rng):
+    """Hypothesis: window bounds that are not numbers, params of a record out of range
+    and a scalar isel index raise our errors instead of a silent empty window, a raw
+    IndexError or a confusing message about `times`."""
+    tr = make_traj(rng)
+    with pytest.raises(ValidationError, match="`start` must be a real number"):
+        tr.window("a")
+    with pytest.raises(ValidationError, match="`stop` must be finite"):
+        tr.window(0, float("nan"))
+    assert tr.window(4.5, 9.5).times.tolist() == [6, 9]
+    with pytest.raises(ValidationError, match="`i` must be <= 9"):
+        tr.params(10)
+    np.testing.assert_array_equal(tr.params(-1)["b"], tr.states[-1, 4:])
+    with pytest.raises(ValidationError, match="`index` must be a slice or a 1-D"):
+        tr.isel(1)
+    assert tr.isel(np.array([True] + [False] * 9)).times.tolist() == [0]
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"steps": np.array([0, 0.5] + list(range(1, 20)))}, "`steps` must hold integers"),
+    ({"steps": np.arange(21)[::-1]}, "`steps` must be strictly increasing"),
+    ({"steps": np.arange(21).reshape(1, 21)}, "`steps` must be 1-D"),
+    ({"steps": np.array(["a"] * 21)}, "`steps` must hold integers"),
+    ({"reference": np.array([0, 0, 0.7, 3, 3])}, "`reference` must hold integers"),
+    ({"diverged_at": np.array([-1, -1.5, -1, -1, -1])}, "`diverged_at` must hold integers"),
+    ({"diverged_at": np.array([-1, -5, -1, -1, -1])}, "`diverged_at` must be >= -1"),
+    ({"times": np.array([0, 5, 25, 10])}, "`times` must be strictly increasing"),
+    ({"times": np.array([0, 5.5, 10, 25])}, "`times` must hold integers"),
+    ({"observables": {"loss": np.ones((5, 21), dtype=complex)}}, "observable 'loss' must hold real"),
+    ({"observables": {3: np.ones((5, 21))}}, "`observables` keys must be strings"),
+    ({"states": np.zeros((5, 4, 6), dtype=complex)}, "`states` must hold real numbers"),
+    ({"states": np.zeros((5, 4, 6)).tolist()}, None),  # nested lists are fine
+])
+def test_ensemble_rejects_hostile_fields(kwargs, match):
+    """Hypothesis: fractional steps/indices are not silently truncated, unsorted steps
+    (which replica() binary-searches) and diverged_at < -1 are rejected, and complex
+    observables/states raise our error rather than a numpy ComplexWarning."""
+    import warnings
+
+    args = {
+        "layout": LAY, "steps": np.arange(21), "observables": {"loss": np.zeros((5, 21))},
+        "reference": np.array([0, 0, 0, 3, 3]), "diverged_at": np.full(5, -1),
+        "times": np.array([0, 5, 10, 20]), "states": np.zeros((5, 4, 6)), **kwargs,
+    }
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        if match is None:
+            ens = Ensemble(**args)
+            assert ens.states.shape == (5, 4, 6) and ens.replica(1).times.tolist() == [0, 5, 10, 20]
+            return
+        with pytest.raises(ValidationError, match=match):
+            Ensemble(**args)
+
+
+def test_dataframe_like_states_are_converted():
+    """Hypothesis: a table-like object (shape and __array__ but no dtype, and
+    column-wise __getitem__, as a pandas DataFrame) is converted to a float64 array,
+    so that states[i] means record i everywhere."""
+    data = np.arange(18.0).reshape(3, 6)
+
+    class Frame:
+        shape = data.shape
+
+        def __array__(self, dtype=None, copy=None):
+            return data
+
+        def __getitem__(self, column):  # column lookup, like a DataFrame
+            return data[:, column]
+
+    tr = Trajectory(np.arange(3), Frame(), LAY)
+    assert isinstance(tr.states, np.ndarray)
+    np.testing.assert_array_equal(tr.params(1)["b"], data[1, 4:])
+    ens = Ensemble(LAY, np.arange(2), {}, reference=[0], diverged_at=[-1],
+                   times=np.arange(3), states=np.stack([Frame().__array__()]))
+    np.testing.assert_array_equal(ens.replica(0).states, data)

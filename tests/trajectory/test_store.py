@@ -173,8 +173,8 @@ def test_states_are_lazy_and_window_reads_only_its_chunks(store, rng):
     """Read states stay on disk; a time window needs only the chunks that hold it.
 
     After reading, the chunk files outside the window are deleted: the window still
-    returns the right values, while the deleted part reads as the NaN fill value,
-    which proves nothing was loaded when the run was read.
+    returns the right values, while reading the deleted part is an error (it would
+    read as the NaN fill value), which proves nothing was loaded when the run was read.
     """
     tr = make_traj(rng, t=100)
     store.write("run", tr, time_chunk=10)
@@ -189,7 +189,8 @@ def test_states_are_lazy_and_window_reads_only_its_chunks(store, rng):
     win = back.window(60, 100)  # steps 60..98 = records 30..49 = chunks 3 and 4
     np.testing.assert_array_equal(win.states[:], tr.states[30:50])
     np.testing.assert_array_equal(win.times, tr.times[30:50])
-    assert np.isnan(np.asarray(back.states[:30])).all()
+    with pytest.raises(IncompleteRunError, match="states have 2 of 10 chunks"):
+        back.states[:30]
     with pytest.raises(IncompleteRunError, match="has 2 of 10 chunks"):
         store.read("run")
 
@@ -361,7 +362,8 @@ def test_truncated_or_corrupt_run_is_rejected(store, rng, damage, error, match):
 
 
 def test_corrupt_lazy_chunk_raises_on_access(store, rng):
-    """A flipped byte in a states chunk fails its CRC-32C check when read, not silently."""
+    """A flipped byte in a states chunk fails its CRC-32C check when read, not silently:
+    our StoreFormatError, not zarr's ValueError."""
     tr = make_traj(rng, t=20)
     store.write("run", tr, time_chunk=10)
     f = store.path / "run" / "states" / "c" / "1" / "0"
@@ -370,7 +372,7 @@ def test_corrupt_lazy_chunk_raises_on_access(store, rng):
     f.write_bytes(bytes(data))
     back = store.read("run")
     np.testing.assert_array_equal(back.states[:10], tr.states[:10])
-    with pytest.raises(ValueError, match="checksum"):
+    with pytest.raises(StoreFormatError, match="damaged.*checksum|checksum.*damaged"):
         back.states[10:]
 
 
@@ -428,7 +430,7 @@ def test_delete_and_missing_runs(store, rng):
     assert store.runs() == ["b"] and store.leftovers() == []
     with pytest.raises(RunNotFoundError, match="no run named 'a'.*holds 'b'"):
         store.read("a")
-    with pytest.raises(KeyError):
+    with pytest.raises(KeyError, match="no run named 'a'"):  # RunNotFoundError is a KeyError
         store.delete("a")
     with pytest.raises(RunNotFoundError, match="holds no runs"):
         open_store(store.path.parent / "fresh", "a").info("a")
@@ -618,3 +620,95 @@ def test_info_and_describe(store, rng):
     assert "series: loss, accuracy, lr, test_loss, weight norm (L2)" in text
     assert text.count("replayable") == 3 and "not replayable" not in text
     assert describe_store(str(store.path)) == text
+
+
+# ------------------------------------------------------------ misuse and races
+def test_open_store_closes_directory_iterators(tmp_path):
+    """Hypothesis: opening a store (modes 'a' and 'w' on an existing store) leaves no
+    unclosed os.scandir iterator behind (no ResourceWarning)."""
+    import warnings
+
+    open_store(tmp_path / "s", "a")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        open_store(tmp_path / "s", "a").runs()
+        open_store(tmp_path / "s", "w")
+        open_store(tmp_path / "empty", "a")
+    assert not [w for w in caught if issubclass(w.category, ResourceWarning)]
+
+
+def test_lazy_states_of_a_deleted_run_raise(store, rng):
+    """Hypothesis: the lazy states of a run read before it was deleted raise our error
+    when sliced — never the NaN fill value of the missing chunks, which would look
+    like a diverged run."""
+    tr = make_traj(rng, t=30)
+    store.write("run", tr)
+    back = store.read("run")
+    np.testing.assert_array_equal(back.states[:2], tr.states[:2])
+    store.delete("run")
+    with pytest.raises(RunNotFoundError, match="'run' was deleted .* after it was read"):
+        back.states[:]
+    with pytest.raises(RunNotFoundError, match="was deleted"):
+        np.asarray(back.states)
+
+
+def test_lazy_states_of_an_overwritten_run_raise(store, rng):
+    """Hypothesis: after the run is overwritten (by this or another handle), lazy states
+    read earlier raise instead of silently returning the new run's numbers next to the
+    old run's loss; a fresh read sees the new run."""
+    old, new = make_traj(rng, t=30), make_traj(rng, t=30)
+    store.write("run", old)
+    back = store.read("run")
+    open_store(store.path, "r+").write("run", new, overwrite=True)
+    with pytest.raises(StoreError, match="overwritten after it was read"):
+        back.states[0]
+    assert_traj_equal(new, store.read("run"))
+    # rewriting a run from its own lazy copy still works (the source is read first)
+    store.write("run", store.read("run"), overwrite=True)
+    assert_traj_equal(new, store.read("run"))
+
+
+def test_missing_chunk_of_a_lazy_run_raises(store, rng):
+    """Hypothesis: a chunk file removed after the run was read is reported as an
+    incomplete run when a slice reads NaN fill, while genuine NaN states (a diverged
+    run) read back as NaN."""
+    tr = make_traj(rng, t=20)
+    store.write("run", tr, time_chunk=10)
+    back = store.read("run")
+    os.remove(store.path / "run" / "states" / "c" / "1" / "0")
+    np.testing.assert_array_equal(back.states[:10], tr.states[:10])
+    with pytest.raises(IncompleteRunError, match="1 of 2 chunks"):
+        back.states[10:]
+    nan_states = np.full((4, LAYOUT.size), np.nan)
+    store.write("nan", make_traj(rng, t=4, states=nan_states))
+    assert np.isnan(store.read("nan").states[:]).all()
+
+
+def test_concurrent_writers_of_one_name(store, rng):
+    """Hypothesis: when another handle writes the same run name while this write is in
+    progress, this write fails with our StoreError (not a raw OSError from rename) and
+    leaves the other run intact and no temporary directory behind."""
+    first, second = make_traj(rng, t=10), make_traj(rng, t=10)
+    other = open_store(store.path, "a")
+
+    class Sneaky:  # a lazy source whose first read lets the other writer win
+        shape, dtype = second.states.shape, second.states.dtype
+
+        def __getitem__(self, key):
+            if "race" not in other:
+                other.write("race", first)
+            return second.states[key]
+
+    with pytest.raises(StoreError, match="'race' was written by another"):
+        store.write("race", make_traj(rng, t=10, states=Sneaky()))
+    assert_traj_equal(first, store.read("race"))
+    assert store.leftovers() == []
+
+
+def test_store_paths_with_spaces_and_unicode(tmp_path, rng):
+    """Hypothesis: a store directory whose path has spaces and non-ASCII characters
+    round-trips runs."""
+    tr = make_traj(rng, t=5)
+    st = open_store(tmp_path / "my runs é ü 日本.gtz", "a")
+    st.write("r", tr)
+    assert_traj_equal(tr, open_store(st.path, "r").read("r"))
