@@ -29,6 +29,11 @@ _EXPORTS: dict[str, str] = {
     "plot_distance_matrices": "graphs",
     "plot_spectral_stats": "graphs",
     "plot_motif_stats": "graphs",
+    # dynamics.py (H8)
+    "plot_lyapunov_spectrum": "dynamics",
+    "plot_running_exponents": "dynamics",
+    "plot_sharpness": "dynamics",
+    "plot_spectral_density": "dynamics",
 }
 
 __getattr__, __dir__, __all__ = attach(__name__, _EXPORTS)

@@ -9,4 +9,6 @@ the report instead of stopping it.
 """
 
 #: Keys of the section modules the report runs, in order.
-SECTION_MODULES: tuple[str, ...] = ("graph_measures", "recurrence", "visibility", "lyapunov_data")
+SECTION_MODULES: tuple[str, ...] = (
+    "graph_measures", "recurrence", "visibility", "lyapunov_data", "tangent",
+)

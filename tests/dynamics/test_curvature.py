@@ -1,0 +1,139 @@
+"""Tests of graphtraj.dynamics.curvature (sharpness and its tracking along training)."""
+
+import numpy as np
+import pytest
+import torch
+
+from graphtraj.dynamics import HessianOperator, sharpness, sharpness_track, training_map
+from graphtraj.exceptions import ConvergenceWarning, UnknownOptionError, ValidationError
+
+
+def _half_mse(out, t):
+    return 0.5 * ((out[:, 0] - t) ** 2).mean()
+
+
+@pytest.mark.parametrize("method", ["lanczos", "power"])
+def test_linear_regression_sharpness_is_top_gram_eigenvalue(rng, method):
+    """Sharpness of least squares equals eigvalsh(XᵀX/n) to 1e-10 (both methods)."""
+    X = rng.standard_normal((50, 8)) * np.linspace(0.5, 3, 8)
+    H = HessianOperator(torch.nn.Linear(8, 1, bias=False), X, rng.standard_normal(50), loss=_half_mse)
+    ref = np.linalg.eigvalsh(X.T @ X / 50)[::-1]
+    res = sharpness(H, k=2, method=method, tol=1e-12, rng=0)
+    np.testing.assert_allclose(res.eigenvalues, ref[:2], rtol=0, atol=1e-10)
+    assert res.converged.all() and res.value == res.eigenvalues[0]
+    G = X.T @ X / 50
+    for i in range(2):
+        np.testing.assert_allclose(G @ res.eigenvectors[:, i], ref[i] * res.eigenvectors[:, i], atol=1e-8)
+    assert res.n_products > 0 and (res.n_iter > 0) == (method == "power")
+
+
+def test_same_seed_bit_identical_and_sources(rng):
+    """Same seed, same numbers; arrays and scipy operators are accepted too."""
+    A = rng.standard_normal((30, 30))
+    A = A + A.T
+    a, b = sharpness(A, k=3, rng=5), sharpness(A, k=3, rng=5)
+    assert np.array_equal(a.eigenvalues, b.eigenvalues)
+    from scipy.sparse.linalg import aslinearoperator
+
+    c = sharpness(aslinearoperator(A), k=3, rng=5)
+    np.testing.assert_allclose(c.eigenvalues, np.linalg.eigvalsh(A)[::-1][:3], atol=1e-10)
+
+
+def test_power_iteration_finds_largest_magnitude():
+    """Power iteration converges to the largest-magnitude eigenvalues (documented)."""
+    A = np.diag([-5.0, 1.0, 2.0, 0.5])
+    lan = sharpness(A, k=2, rng=0)
+    pw = sharpness(A, k=2, method="power", rng=0)
+    np.testing.assert_allclose(lan.eigenvalues, [2.0, 1.0], atol=1e-12)
+    np.testing.assert_allclose(pw.eigenvalues, [2.0, -5.0], atol=1e-8)
+    assert pw.history.shape == (pw.n_iter, 2)
+
+
+def test_non_convergence_warns():
+    """Stopping before the tolerance warns and reports converged = False."""
+    A = np.diag(np.linspace(1.0, 1.01, 50))
+    with pytest.warns(ConvergenceWarning, match="before the tolerance"):
+        res = sharpness(A, method="power", maxiter=2, rng=0)
+    assert not res.converged[0] and res.n_iter == 2
+    with pytest.warns(ConvergenceWarning):
+        lan = sharpness(np.diag(np.linspace(1.0, 1.0001, 400)), k=3, maxiter=1, tol=1e-14, rng=0)
+    assert not lan.converged.all()
+
+
+def test_sharpness_validation():
+    """Unknown methods, bad k and non-square operators raise."""
+    with pytest.raises(UnknownOptionError, match="method"):
+        sharpness(np.eye(3), method="arnoldi")
+    with pytest.raises(ValidationError, match="`k` must be <= 2"):
+        sharpness(np.eye(3), k=3)
+    with pytest.raises(ValidationError, match="square"):
+        sharpness(np.ones((2, 3)))
+    with pytest.raises(ValidationError, match="P >= 2"):
+        sharpness(np.eye(1))
+    with pytest.raises(ValidationError, match="operator"):
+        sharpness("H")
+
+
+def test_track_along_and_fresh_agree(rng):
+    """Tracking along recorded states equals tracking a fresh run (least squares)."""
+    X = rng.standard_normal((20, 3))
+    tm = training_map(torch.nn.Linear(3, 1), X, rng.standard_normal(20), loss=_half_mse, lr=0.2)
+    x0 = tm.initial_state()
+    states = [torch.as_tensor(x0)]
+    for t in range(6):
+        states.append(tm.step(states[-1], t))
+    along = torch.stack(states).numpy()
+    a = sharpness_track(tm, along=along, every=2, k=2, rng=1)
+    b = sharpness_track(tm, x0, 6, every=2, k=2, rng=1)
+    assert a.steps.tolist() == b.steps.tolist() == [0, 2, 4, 6]
+    np.testing.assert_allclose(a.eigenvalues, b.eigenvalues, rtol=0, atol=1e-12)
+    Xb = np.hstack([X, np.ones((20, 1))])
+    np.testing.assert_allclose(a.eigenvalues[0], np.linalg.eigvalsh(Xb.T @ Xb / 20)[::-1][:2], atol=1e-10)
+    np.testing.assert_allclose(a.loss, tm.loss(along[::2]).numpy(), atol=1e-14)
+    assert a.threshold == 10.0 and a.edge.threshold == 10.0 and a.sharpness.shape == (4,)
+
+
+def test_paper_network_edge_of_stability():
+    """η = 0.01 stays far below 2/η; η = 1 rises to 2/η and hovers around it, crossing often."""
+    from graphtraj.capture.models import paper_mlp
+    from graphtraj.datasets import load_iris
+
+    X, y = load_iris()
+    net = paper_mlp(seed=3)  # initial sharpness 1.11: below 2/η at η = 1
+    low = training_map(net, X, y, lr=0.01, fast=True)
+    slow = sharpness_track(low, low.initial_state(), 300, every=30, rng=0)
+    assert slow.edge.max_ratio < 0.1 and not slow.edge.reached
+    high = training_map(net, X, y, lr=1.0, fast=True)
+    fast = sharpness_track(high, high.initial_state(), 300, every=3, rng=0)
+    assert fast.sharpness[0] < 2.0 and fast.edge.first_reach > 0
+    assert fast.edge.n_crossings >= 20
+    assert 0.8 < fast.edge.late_ratio < 1.5
+    assert fast.converged.all()
+
+
+def test_track_validation(rng):
+    """Track arguments are checked; Adam has no GD threshold (edge is None)."""
+    X = rng.standard_normal((10, 2))
+    tm = training_map(torch.nn.Linear(2, 1), X, rng.standard_normal(10), loss=_half_mse, lr=0.1)
+    x0 = tm.initial_state()
+    with pytest.raises(ValidationError, match="TrainingMap"):
+        sharpness_track(np.eye(2), x0, 3)
+    with pytest.raises(ValidationError, match="exactly one"):
+        sharpness_track(tm, x0, 3, along=np.zeros((3, 3)))
+    with pytest.raises(ValidationError, match="one full state"):
+        sharpness_track(tm, np.zeros((2, 3)), 3)
+    with pytest.raises(ValidationError, match="`n_steps` must be given"):
+        sharpness_track(tm, x0)
+    with pytest.raises(ValidationError, match=r"\(T, 3\)"):
+        sharpness_track(tm, along=np.zeros((3, 5)))
+    with pytest.raises(ValidationError, match="<= 2"):
+        sharpness_track(tm, along=np.zeros((3, 3)), n_steps=4)
+    adam = training_map(torch.nn.Linear(2, 1), X, rng.standard_normal(10), loss=_half_mse,
+                        optimizer="adam", lr=0.1)
+    tr = sharpness_track(adam, adam.initial_state(), 2, rng=0)
+    assert tr.edge is None and tr.threshold is None
+    tr2 = sharpness_track(adam, adam.initial_state(), 2, threshold=0.5, rng=0)
+    assert tr2.edge.threshold == 0.5
+    big = training_map(torch.nn.Linear(2, 1), X * 100, rng.standard_normal(10), loss=_half_mse, lr=1.0)
+    with pytest.raises(ValidationError, match="diverged"):
+        sharpness_track(big, big.initial_state(), 400, every=400)

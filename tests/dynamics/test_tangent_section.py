@@ -1,0 +1,92 @@
+"""Tests of graphtraj.report.sections.tangent (report section and `analyze --tangent`)."""
+
+import base64
+import json
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from graphtraj.exceptions import NotReplayableError, ValidationError
+
+
+@pytest.fixture(scope="module")
+def runs():
+    from graphtraj.capture import train_ensemble
+    from graphtraj.datasets import load_iris
+    from graphtraj.datasets.registry import data_ref
+
+    X, y = load_iris()
+    common = dict(lr=1.0, data_ref=data_ref("iris"), seed=3)
+    pair = train_ensemble({"sizes": [4, 10, 3]}, X, y, n_steps=40, n_perturb=1, record_every=1, **common)
+    ens = train_ensemble({"sizes": [4, 10, 3]}, X, y, n_steps=40, n_perturb=3, **common)
+    return pair, ens
+
+
+def _regime(runs, **extras):
+    from graphtraj.studies.regime import RegimeRun
+
+    pair, ens = runs
+    return RegimeRun(name="edge", lr=1.0, reference=pair.replica(0), perturbed=pair.replica(1),
+                     ensemble=ens, quick=True, extras=extras)
+
+
+def test_build_on_a_synthetic_regime(runs):
+    """build() replays the reference, gives the 83-exponent spectrum, sharpness and a figure."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from graphtraj.report.sections import tangent
+
+    sec = tangent.build(_regime(runs))
+    n = sec.numbers
+    assert sec.key == "tangent" and n["n_exponents"] == 83 and len(n["spectrum"]) == 83
+    assert n["n_steps"] == 40 and n["replay_error"] < 1e-12 and n["threshold"] == 2.0
+    assert n["max_exponent"] == n["spectrum"][0]  # QR column 0: the λ1 estimate
+    assert n["exponent_sum"] == pytest.approx(sum(n["spectrum"]), abs=1e-12)
+    assert n["n_positive"] + n["n_near_zero"] <= 83
+    assert "perturbation_ftle" in n and "η = 1" in sec.summary_html
+    png = base64.b64decode(sec.figures[0].png_base64)
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    json.dumps(sec.as_dict())
+
+
+def test_build_prefers_the_study_ftle(runs):
+    """A StabilityResult-like entry in extras["ensemble"] supplies the perturbation FTLE."""
+    from graphtraj.report.sections import tangent
+
+    stab = SimpleNamespace(ftle=np.array([0.25, 0.3]), accepted=np.array([True, True]),
+                           windows=np.array([[5, 35], [0, 30]]))
+    sec = tangent.build(_regime(runs, ensemble=stab))
+    n = sec.numbers
+    assert n["perturbation_ftle"] == 0.25 and n["perturbation_window"] == [5, 35]
+    assert n["perturbation_ftle_accepted_mean"] == pytest.approx(0.275)
+    assert n["tangent_on_perturbation_window"] is not None and "steps 5–35" in sec.summary_html
+
+
+def test_analyze_stored_run(runs, tmp_path):
+    """analyze() works on a run read back from a store and returns JSON-able numbers."""
+    from graphtraj import open_store
+    from graphtraj.report.sections import tangent
+
+    pair, _ = runs
+    with open_store(tmp_path / "s", mode="w") as store:
+        store.write("ref", pair.replica(0))
+    traj = open_store(tmp_path / "s", mode="r").read("ref")
+    out = tangent.analyze(traj, n_steps=20, every=10, k=3)
+    assert out["n_steps"] == 20 and len(out["spectrum"]) == 3 and out["first_reach"] >= 0
+    json.dumps(out)
+    with pytest.raises(ValidationError, match="unknown 'window'"):
+        tangent.analyze(traj, window=3)
+
+
+def test_analyze_not_replayable(runs):
+    """A run without a data reference gives NotReplayableError with the reason."""
+    from graphtraj.capture import train_ensemble
+    from graphtraj.datasets import load_iris
+    from graphtraj.report.sections import tangent
+
+    X, y = load_iris()
+    ens = train_ensemble({"sizes": [4, 10, 3]}, X, y, lr=1.0, n_steps=3, record_every=1)
+    with pytest.raises(NotReplayableError, match="cannot be replayed"):
+        tangent.analyze(ens.replica(0))
