@@ -267,7 +267,7 @@ def lyapunov_spectrum(
         the map does not reproduce (relative deviation > 1e-6).
     UndefinedResultWarning
         When a replica diverges (its exponents are NaN), when a direction collapses
-        exactly (|R_jj| = 0: the exponent is -inf, masked, never NaN: field case C21),
+        exactly (``|R_jj| = 0``: the exponent is -inf, masked, never NaN: field case C21),
         or when fewer than two windows exist (stderr NaN).
 
     Notes
