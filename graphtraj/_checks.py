@@ -60,6 +60,11 @@ def as_float_array(
         raise ValidationError(
             f"`{name}` must be array-like of numbers; got {_describe(x)} ({exc})"
         ) from None
+    if arr.dtype.kind == "O":  # e.g. a list mixing Python ints, floats and numpy scalars
+        try:
+            arr = arr.astype(np.float64)
+        except (TypeError, ValueError):
+            pass
     if arr.dtype.kind not in "biuf":
         raise ValidationError(
             f"`{name}` must hold real numbers; got {_describe(arr)}"
@@ -74,7 +79,7 @@ def as_float_array(
             )
     if arr.ndim >= 1 and arr.shape[0] < min_len:
         raise InsufficientDataError(
-            f"`{name}` must have at least {min_len} samples along axis 0; "
+            f"`{name}` must have at least {min_len} sample{'s' if min_len != 1 else ''} along axis 0; "
             f"got {arr.shape[0]}"
         )
     if arr.size == 0 and min_len > 0:

@@ -94,3 +94,11 @@ def test_as_rng():
     assert isinstance(c.as_rng(np.random.SeedSequence(1)), np.random.Generator)
     with pytest.raises(ValidationError, match="`rng` must be"):
         c.as_rng("seed")
+
+
+def test_object_arrays_of_numbers_are_accepted():
+    """An object array holding only real numbers converts to float64; other objects do not."""
+    out = c.as_series(np.array([1, 2.5, np.float32(3)], dtype=object))
+    assert out.dtype == np.float64 and out.tolist() == [1.0, 2.5, 3.0]
+    with pytest.raises(ValidationError, match="real numbers"):
+        c.as_series(np.array([1, "a"], dtype=object))
