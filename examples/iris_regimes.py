@@ -5,19 +5,27 @@ fit the finite-time Lyapunov exponent of each initial condition, and say whether
 training converges and whether the trajectory is stable, at the edge of stability or
 chaotic. Then sweep η and draw the exponent against it.
 
-    python examples/iris_regimes.py            # about a minute
-    python examples/iris_regimes.py --smoke    # a few seconds (smaller runs)
+    python examples/iris_regimes.py                  # about a minute
+    python examples/iris_regimes.py --smoke          # a few seconds (smaller runs)
+    python examples/iris_regimes.py --out results/   # figure in results/ (default: a
+                                                     # new temporary directory)
 """
 
 import argparse
+import math
+import tempfile
+from pathlib import Path
 
 from graphtraj.plotting import plot_divergence, plot_ftle_vs_lr
 from graphtraj.studies import classify_regime, dynamical_stability, regime_diagram
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("--smoke", action="store_true", help="small, fast version")
-parser.add_argument("--out", default="iris_regimes.png", help="figure file")
+parser.add_argument("--out", default=None, metavar="DIR",
+                    help="directory for iris_regimes.png (default: a new temporary directory)")
 args = parser.parse_args()
+out_dir = Path(args.out) if args.out else Path(tempfile.mkdtemp(prefix="graphtraj-iris-"))
+out_dir.mkdir(parents=True, exist_ok=True)
 inits, copies, scale = (3, 2, 0.1) if args.smoke else (10, 5, 1.0)
 
 for lr, steps in [(0.01, 5000), (1.0, 5000), (5.0, 10000)]:
@@ -25,7 +33,9 @@ for lr, steps in [(0.01, 5000), (1.0, 5000), (5.0, 10000)]:
                               n_steps=max(200, int(steps * scale)))
     verdict = classify_regime(res)
     print(f"η = {lr:<5g} converges: {verdict.converges!s:5}  {verdict.stability:18}"
-          f"  FTLE {res.ftle_accepted_mean:.3f}/step accepted for "
+          + (f"  FTLE {res.ftle_accepted_mean:.3f}/step" if math.isfinite(res.ftle_accepted_mean)
+             else "  FTLE n/a")
+          + " accepted for "
           f"{res.acceptance_fraction:.0%} of initial conditions")
 
 diagram = regime_diagram([0.01, 0.1, 0.3, 1, 2, 3, 5, 10], n_steps=300,
@@ -41,5 +51,6 @@ plot_divergence(dynamical_stability(1.0, n_inits=inits, n_perturb=copies, n_step
                 ax=left)
 plot_ftle_vs_lr(diagram, ax=right)
 fig.tight_layout()
-fig.savefig(args.out, dpi=90)
-print(f"figure written to {args.out}")
+figure_path = out_dir / "iris_regimes.png"
+fig.savefig(figure_path, dpi=90)
+print(f"figure written to {figure_path}")

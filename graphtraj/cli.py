@@ -98,6 +98,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="where parallel runs go: a local process pool (default) or "
                        "a local dask cluster (needs graphtraj[distributed])")
     study.add_argument("--no-progress", action="store_true", help="hide progress bars")
+    study.add_argument("--quiet", action="store_true",
+                       help="print nothing while running (no progress bars, no stage "
+                       "lines on standard error)")
     study.add_argument("--strict", action="store_true",
                        help="fail (exit 1) if a report section fails, instead of showing "
                        "the error in the report")
@@ -120,18 +123,36 @@ def build_parser() -> argparse.ArgumentParser:
 
 # --------------------------------------------------------------------- study
 def _cmd_study(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from graphtraj._progress import progress_enabled
+    from graphtraj.report.study import stability_phrase
     from graphtraj.studies.iris import ACCEPTANCE_CHECKS, iris_study
 
+    out = Path(args.out)
+    blocker = next((p for p in (out, *out.parents) if p.exists() and not p.is_dir()), None)
+    if blocker is not None:
+        raise _UsageError(
+            f"graphtraj study: error: --out must be a directory path; {str(blocker)!r} is "
+            "an existing file (see 'graphtraj study --help')"
+        )
     mode = "quick" if args.quick else ("full" if args.full else "default")
-    progress = False if args.no_progress else None
+    progress = False if (args.no_progress or args.quiet) else None
+    log = None
+    if not args.quiet and not progress_enabled(progress):
+        # no progress bar on a non-terminal stderr: one line per stage instead
+        def log(msg: str) -> None:
+            print(f"graphtraj: {msg}", file=sys.stderr, flush=True)
+
     study = iris_study(
         args.out, mode=mode, seed=args.seed, jobs=args.jobs, executor=args.executor,
-        progress=progress, strict=args.strict,
+        progress=progress, strict=args.strict, log=log,
     )
     print(f"graphtraj study iris ({mode}): {args.out}/report.html")
     for v in study.verdicts:
         conv = "converges" if v.converges else "does not converge"
-        print(f"  η = {v.lr:g}: training {conv}; trajectory {v.stability}")
+        print(f"  η = {v.lr:g}: training {conv}; trajectory is "
+              f"{stability_phrase(v.stability)}")
     n_ok = sum(study.checks.values())
     print(f"  paper's findings reproduced: {n_ok} of {len(study.checks)}")
     for key, ok in study.checks.items():
@@ -202,12 +223,26 @@ def _scalar(v: Any) -> str:
     return "null" if v is None else str(v)
 
 
+def _store_path(text: str) -> str:
+    """``text`` if it is a store directory; else a one-line :class:`_DataError` for users."""
+    from pathlib import Path
+
+    path = Path(text)
+    if (path / "zarr.json").is_file():
+        return text
+    if (path / "store" / "zarr.json").is_file():
+        raise _DataError(f"no graphtraj store at {text}; the study's store is "
+                         f"{path / 'store'}")
+    raise _DataError(f"no graphtraj store at {text} (run `graphtraj study iris --out DIR` "
+                     "to make one)")
+
+
 def _cmd_analyze(args: argparse.Namespace) -> int:
     from graphtraj.report.summary import json_safe
     from graphtraj.trajectory.describe import describe_run, describe_store
     from graphtraj.trajectory.store import open_store
 
-    store = open_store(args.store, "r")
+    store = open_store(_store_path(args.store), "r")
     flags = [f for f in ANALYSES if getattr(args, f)]
     if args.run is not None and args.run not in store:
         raise _DataError(
@@ -275,12 +310,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     parser = build_parser()
     try:
-        args = parser.parse_args(argv)
+        args, extra = parser.parse_known_args(argv)
     except _UsageError as exc:
         print(str(exc), file=sys.stderr)
         return 2
     except SystemExit as exc:  # --help, --version
         return int(exc.code or 0)
+    if extra:
+        prog = f"graphtraj {args.command}" if args.command else "graphtraj"
+        print(f"{prog}: error: unrecognized arguments: {' '.join(extra)} "
+              f"(see '{prog} --help')", file=sys.stderr)
+        return 2
     if args.command is None:
         print("graphtraj: error: a command is required: study or analyze "
               "(see 'graphtraj --help')", file=sys.stderr)
@@ -289,6 +329,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "study":
             return _cmd_study(args)
         return _cmd_analyze(args)
+    except _UsageError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
     except (GraphTrajError, _DataError) as exc:
         print(f"graphtraj {args.command}: error: {_one_line(exc)}", file=sys.stderr)
         return 1

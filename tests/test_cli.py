@@ -205,6 +205,75 @@ def test_study_strict_section_failure_exits_1(tmp_path, monkeypatch, capsys):
     bad.build = lambda regime: 1 / 0
     monkeypatch.setitem(sys.modules, "graphtraj.report.sections.broken", bad)
     monkeypatch.setattr(sections, "SECTION_MODULES", ("broken",))
-    assert main(["study", "iris", "--out", str(tmp_path), "--quick", "--strict"]) == 1
+    # --quiet: no stage lines on stderr, so the error is its only line
+    assert main(["study", "iris", "--out", str(tmp_path), "--quick", "--strict",
+                 "--quiet"]) == 1
     err = capsys.readouterr().err
     assert _one_line(err) and "'broken' failed" in err and "ZeroDivisionError" in err
+
+
+def test_out_that_is_a_file_is_a_usage_error(tmp_path, capsys):
+    """`study iris --out README.md` (an existing file): exit 2 with one line saying
+    --out must be a directory path, not a raw "[Errno 17] File exists"."""
+    f = tmp_path / "README.md"
+    f.write_text("x")
+    for out in (f, f / "sub"):
+        assert main(["study", "iris", "--out", str(out), "--quick"]) == 2
+        err = capsys.readouterr().err
+        assert _one_line(err) and "--out must be a directory path" in err
+        assert "Errno" not in err
+
+
+def test_missing_store_message_is_for_cli_users(tmp_path, capsys):
+    """`analyze /nonexistent` says there is no store and how to make one with the CLI,
+    not a Python call; a study output directory points to its store/."""
+    assert main(["analyze", str(tmp_path / "nope")]) == 1
+    err = capsys.readouterr().err
+    assert _one_line(err) and "no graphtraj store at" in err
+    assert "graphtraj study iris --out DIR" in err and "open_store" not in err
+    open_store(tmp_path / "res" / "store", "w")
+    assert main(["analyze", str(tmp_path / "res")]) == 1
+    assert "res/store" in capsys.readouterr().err
+
+
+def test_unknown_analyze_flag_points_to_analyze_help(capsys):
+    """An unknown analyze flag: exit 2 and a pointer to `graphtraj analyze --help`."""
+    assert main(["analyze", "s", "--bogus"]) == 2
+    err = capsys.readouterr().err
+    assert _one_line(err) and "--bogus" in err and "graphtraj analyze --help" in err
+
+
+def _tiny_settings(mode="default", *, seed=0):
+    from graphtraj.studies.iris import StudySettings
+
+    return StudySettings(
+        mode="quick", seed=seed, eps=1e-8, n_inits=1, n_perturb=1,
+        regimes=(("stable", 0.01, 30, 30), ("edge", 1.0, 30, 30), ("chaotic", 5.0, 30, 60)),
+        orbital=(0.01, 10, 35), sweep_lrs=(1.0,), sweep_steps=30, sweep_inits=1,
+        sweep_perturb=1)
+
+
+def test_study_prints_stage_lines_to_stderr_unless_quiet(tmp_path, monkeypatch, capsys):
+    """With no progress bars (stderr not a terminal) the study prints one line per stage
+    to stderr, and stdout holds only the answer; --quiet prints no stage lines."""
+    import graphtraj.report.sections as sections
+    import graphtraj.studies.iris as iris
+
+    monkeypatch.setattr(iris, "study_settings", _tiny_settings)
+    monkeypatch.setattr(sections, "SECTION_MODULES", ())
+    monkeypatch.setenv("GRAPHTRAJ_PROGRESS", "0")
+    assert main(["study", "iris", "--out", str(tmp_path / "a"), "--quick"]) == 0
+    cap = capsys.readouterr()
+    lines = cap.err.splitlines()
+    assert any(ln.startswith("graphtraj: stable-ensemble (η = 0.01): training 2 replicas, "
+                             "30 steps") for ln in lines)
+    assert any("figures" in ln for ln in lines) and all(ln.startswith("graphtraj: ") for ln in lines)
+    assert "graphtraj:" not in cap.out and "trajectory is" in cap.out
+    assert main(["study", "iris", "--out", str(tmp_path / "b"), "--quick", "--quiet"]) == 0
+    assert capsys.readouterr().err == ""
+
+
+def test_analyze_json_stdout_stays_clean(store_path, capsys):
+    """--json output on stdout is pure JSON (nothing else printed there)."""
+    assert main(["analyze", str(store_path), "traj", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["traj"]

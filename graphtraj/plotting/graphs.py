@@ -9,11 +9,40 @@ import numpy as np
 
 from graphtraj.exceptions import ValidationError
 
-__all__ = ["plot_distance_matrices", "plot_spectral_stats", "plot_motif_stats"]
+__all__ = ["layer_label", "plot_distance_matrices", "plot_spectral_stats", "plot_motif_stats"]
+
+
+def layer_label(name: str, index: int, n_layers: int) -> str:
+    """Readable name of weight layer ``index`` of an ``n_layers``-layer chain (MLP).
+
+    Generic names such as ``layers.0`` become "input→hidden" / "hidden→output" (one
+    hidden layer), "input→output" (no hidden layer), or "input→hidden 1",
+    "hidden 1→hidden 2", …, "hidden L-1→output" (hidden layers numbered as in
+    :func:`~graphtraj.plotting.plot_network_snapshot`); other names are kept.
+
+    Examples
+    --------
+    >>> [layer_label(f"layers.{i}", i, 2) for i in range(2)]
+    ['input→hidden', 'hidden→output']
+    >>> layer_label("layers.1", 1, 3), layer_label("encoder", 0, 2)
+    ('hidden 1→hidden 2', 'encoder')
+    """
+    import re
+
+    if not re.fullmatch(r"(layers?\.)?\d+(\.weight)?", str(name)):
+        return str(name)
+    if n_layers <= 1:
+        return "input→output"
+    if n_layers == 2:
+        return ("input→hidden", "hidden→output")[min(index, 1)]
+    src = "input" if index == 0 else f"hidden {index}"
+    dst = "output" if index == n_layers - 1 else f"hidden {index + 1}"
+    return f"{src}→{dst}"
 
 
 def plot_distance_matrices(
-    matrices: Mapping[str, Any], times: Any = None, *, cmap: str = "viridis"
+    matrices: Mapping[str, Any], times: Any = None, *, cmap: str = "viridis",
+    cbar_label: str = "distance",
 ) -> Any:
     """Distance matrices side by side (e.g. weight space next to graph space).
 
@@ -25,6 +54,8 @@ def plot_distance_matrices(
         Snapshot times for the axes (default: indices).
     cmap : str
         Matplotlib colormap.
+    cbar_label : str, default "distance"
+        Label of the colour bars.
 
     Returns
     -------
@@ -64,7 +95,7 @@ def plot_distance_matrices(
         ax.set_title(name)
         ax.set_xlabel("step")
         ax.set_ylabel("step")
-        fig.colorbar(im, ax=ax, shrink=0.8)
+        fig.colorbar(im, ax=ax, shrink=0.8, label=cbar_label)
     fig.subplots_adjust(wspace=0.3)
     return fig
 
@@ -96,15 +127,20 @@ def plot_spectral_stats(stats: Any) -> Any:
 
     t = np.asarray(stats.times)
     fig, axes = plt.subplots(1, 3, figsize=(13, 3.4))
-    for li, name in enumerate(stats.layer_names):
+    n_layers = len(stats.layer_names)
+    for li, raw in enumerate(stats.layer_names):
+        name = layer_label(raw, li, n_layers)
         axes[0].plot(t, stats.spectral_norm[:, li], label=name)
         axes[1].plot(t, stats.stable_rank[:, li], label=f"{name} stable")
         axes[1].plot(t, stats.effective_rank[:, li], "--", label=f"{name} effective")
     axes[0].set_title("spectral norm per layer")
+    axes[0].set_ylabel("spectral norm ‖W‖₂")
     axes[1].set_title("stable / effective rank")
+    axes[1].set_ylabel("rank")
     axes[2].plot(t, stats.spectral_radius, label="spectral radius of |W|")
     axes[2].plot(t, stats.algebraic_connectivity, label="algebraic connectivity")
     axes[2].set_title("whole graph (symmetrized |W|)")
+    axes[2].set_ylabel("eigenvalue")
     for ax in axes:
         ax.set_xlabel("step")
         ax.legend(fontsize=7)
@@ -147,17 +183,22 @@ def plot_motif_stats(stats: Any) -> Any:
             for q, p in enumerate(PATH_PATTERNS):
                 axes[0].plot(t, stats.path_fraction[:, 0, q], label=p)
         axes[0].set_title("sign patterns of two-step paths")
-        for li in range(stats.balance.shape[1]):
-            axes[1].plot(t, stats.balance_z[:, li], label=f"layers.{li}")
+        axes[0].set_ylabel("fraction of paths")
+        n_layers = stats.balance.shape[1]
+        for li in range(n_layers):
+            axes[1].plot(t, stats.balance_z[:, li], label=layer_label(f"layers.{li}", li, n_layers))
         axes[1].axhline(0.0, color="0.6", lw=0.8)
         axes[1].set_title("structural balance z-score")
+        axes[1].set_ylabel("z-score vs sign shuffles")
     else:
         axes[0].plot(t, stats.triangle_coherence, label="triangles")
         axes[0].plot(t, stats.ffl_coherence, label="feed-forward loops")
         axes[0].set_title("motif coherence")
+        axes[0].set_ylabel("coherence")
         axes[1].plot(t, stats.triangle_intensity, label="triangles")
         axes[1].plot(t, stats.ffl_intensity, label="feed-forward loops")
         axes[1].set_title("total motif intensity")
+        axes[1].set_ylabel("intensity")
     for ax in axes:
         ax.set_xlabel("step")
         ax.legend(fontsize=7)

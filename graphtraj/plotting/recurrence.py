@@ -153,7 +153,9 @@ def plot_windowed_rqa(
         ax.plot(x, result.values[name], marker="o", markersize=3, label=tag)
     ax.set_xlabel("training step" if result.times is not None else "window centre (index)")
     ax.set_ylabel("RQA measure")
-    ax.set_title(f"RQA in windows of {result.width} (step {result.step})", fontsize=9)
+    unit = "samples" if result.times is None else "records"
+    ax.set_title(f"RQA in windows of {result.width} {unit} (moving by {result.step})",
+                 fontsize=9)
     ax.legend(fontsize=8)
     return ax
 

@@ -65,6 +65,10 @@ def plot_degree_distribution(
     -------
     matplotlib.axes.Axes
         Points: empirical P(k) > 0; solid line: the fit over its range; dashed: reference.
+        The y-axis spans the points only (with a margin ``Y_MARGIN``): the lines are
+        clipped to it, so a steep fitted law does not squash the data; a line with no
+        part inside it is left out of the legend. The reference stops at the largest
+        observed degree.
 
     Examples
     --------
@@ -95,29 +99,57 @@ def plot_degree_distribution(
         )
     ax = _axes(ax)
     keep = fit.pk > 0
-    ax.plot(fit.k[keep], fit.pk[keep], "o", ms=4, label=label or "data")
+    ks, ps = fit.k[keep], fit.pk[keep]
+    ax.plot(ks, ps, "o", ms=4, label=label or "data")
+    lo, hi = _y_range(ps)
+    shown = [ax.lines[-1]]
     if math.isfinite(fit.lam):
-        ax.plot(
-            fit.fit_k,
-            fit.fit_pk,
-            "-",
-            lw=1.5,
-            label=f"fit k>={fit.k_min}: λ = {fit.lam:.3f} ± {fit.stderr:.3f}",
-        )
+        (line,) = ax.plot(fit.fit_k, fit.fit_pk, "-", lw=1.5,
+                          label=f"fit k>={fit.k_min}: λ = {fit.lam:.3f} ± {fit.stderr:.3f}")
+        shown.append(line)
     if reference:
-        k_top = max(int(fit.k[-1]), 2)
+        k_top = max(int(ks[-1]) if ks.size else 2, 2)
         if fit.direction == "total":
             kr = np.arange(2, k_top + 1)
-            ax.plot(kr, (1 / 3) * (2 / 3) ** (kr - 2), "--", color="0.5", lw=1,
-                    label="i.i.d. HVG: λ = ln(3/2)")
+            pr, rlab = (1 / 3) * (2 / 3) ** (kr - 2), "i.i.d. HVG: λ = ln(3/2)"
         else:
             kr = np.arange(1, k_top + 1)
-            ax.plot(kr, 0.5**kr, "--", color="0.5", lw=1, label="i.i.d. HVG: λ = ln 2")
+            pr, rlab = 0.5**kr, "i.i.d. HVG: λ = ln 2"
+        # one point would be invisible as a dashed line: give it a marker
+        (line,) = ax.plot(kr, pr, "--", color="0.5", lw=1, label=rlab,
+                          marker="x" if kr.size == 1 else None)
+        shown.append(line)
     ax.set_yscale("log")
+    if ps.size:
+        ax.set_ylim(lo, hi)
     ax.set_xlabel(f"degree k ({fit.direction})")
     ax.set_ylabel("P(k)")
-    ax.legend(fontsize="small", loc="upper right")
+    visible = [ln for ln in shown if _visible(ln, lo, hi)]
+    ax.legend(handles=visible, fontsize="small", loc="best", framealpha=0.6)
     return ax
+
+
+def _visible(line: Any, lo: float, hi: float) -> bool:
+    y = np.asarray(line.get_ydata(), dtype=np.float64)
+    return bool(np.any((y >= lo) & (y <= hi)))
+
+
+#: Margin of the y-axis around the data, as a factor on log axes.
+Y_MARGIN = 2.0
+
+
+def _y_range(p: np.ndarray) -> tuple[float, float]:
+    """The y-range of the data points with a margin (a decade each side for one value).
+
+    Lines (fit, reference) are drawn only inside it, so that a steep fitted law does
+    not stretch the axis to 1e-40 and squash the data.
+    """
+    if p.size == 0:
+        return 1e-300, 1.0
+    lo, hi = float(p.min()), float(p.max())
+    if lo == hi:
+        return lo / 10.0, min(hi * 10.0, 2.0)
+    return lo / Y_MARGIN, min(hi * Y_MARGIN, 2.0)
 
 
 def plot_visibility_graph(graph: Any, *, ax: Any = None, max_nodes: int = 200) -> Any:

@@ -37,6 +37,31 @@ def _fmt(x: Any, digits: int = 3) -> str:
     return f"{x:.{digits}g}"
 
 
+def stability_phrase(stability: str) -> str:
+    """The verdict as a predicate: "stable", "chaotic", "at the edge of stability".
+
+    Examples
+    --------
+    >>> "the trajectory is " + stability_phrase("edge of stability")
+    'the trajectory is at the edge of stability'
+    """
+    return "at the edge of stability" if stability == "edge of stability" else stability
+
+
+def _per_step(x: Any) -> str:
+    """An exponent with its unit, or plain "n/a" (no unit on a missing value)."""
+    text = _fmt(x)
+    return text if text == "n/a" else f"{text} /step"
+
+
+def _periods_words(periods: dict) -> str:
+    """Periods seen in the loss windows, and what periods 1 and 3 mean."""
+    seen = ", ".join(f"period {int(k)}: {v} windows"
+                     for k, v in sorted(periods.items(), key=lambda kv: int(kv[0])))
+    return ((seen or "no periodic window") + "; period-1 stretches are fixed points of the "
+            "loss (the paper's fixed points at ln 3), period-3 stretches are 3-cycles")
+
+
 def _yes(flag: bool) -> str:
     return '<span class="yes">yes</span>' if flag else '<span class="no">no</span>'
 
@@ -109,7 +134,7 @@ def study_figures(study: Any) -> list[ReportFigure]:
         s = r.extras["stretches"]
         figs.append(ReportFigure(
             f"Periodic and irregular stretches at η = {r.lr:g}", figure_to_png_base64(fig),
-            f"Green: periodic windows (periods seen: {s.periods}), orange: irregular, "
+            f"Green: periodic windows — {_periods_words(s.periods)}; orange: irregular; "
             f"purple: monotone; windows of {s.params['window']} steps; dotted line: ln 3 "
             "(uniform prediction).",
         ))
@@ -186,6 +211,7 @@ def study_summary(study: Any, section_run: SectionRun | None = None) -> dict[str
             {"lr": v.lr, "converges": v.converges, "stability": v.stability,
              "evidence": v.evidence, **{k: v.numbers.get(k) for k in (
                  "ftle_accepted_mean", "acceptance_fraction", "final_loss_median",
+                 "final_accuracy_median", "final_step", "final_from",
                  "max_ratio", "converged_fraction")}}
             for v in study.verdicts
         ],
@@ -225,7 +251,7 @@ def _answer_html(study: Any) -> str:
         rows.append([
             esc(f"{r.lr:g}"), _yes(v.converges) + f' <span class="muted">'
             f'({v.converged_fraction:.0%} of inits)</span>', tag,
-            esc(f"{_fmt(e.ftle_accepted_mean)} /step") + f' <span class="muted">'
+            esc(_per_step(e.ftle_accepted_mean)) + f' <span class="muted">'
             f'(accepted {e.acceptance_fraction:.0%} of {e.n_inits}; mean of all fits '
             f'{esc(_fmt(e.ftle_mean))})</span>',
             esc(_fmt(v.numbers["final_loss_median"])) + f' <span class="muted">(step '
@@ -238,7 +264,8 @@ def _answer_html(study: Any) -> str:
     words = []
     for r, v in zip(study.regimes, study.verdicts, strict=True):
         conv = "converges" if v.converges else "does not converge"
-        words.append(f"at η = {r.lr:g} training {conv} and the trajectory is {v.stability}")
+        words.append(f"at η = {r.lr:g} training {conv} and the trajectory is "
+                     f"{stability_phrase(v.stability)}")
     lead = "; ".join(words)
     lead = lead[0].upper() + lead[1:] + "."
     evidence = "".join(f"<li><b>η = {v.lr:g}</b>: {esc(v.evidence)}.</li>" for v in study.verdicts)
@@ -313,6 +340,7 @@ def write_study_report(
     strict: bool = False,
     progress: bool | None = None,
     t_start: float | None = None,
+    log: Any = None,
 ) -> tuple[Path, Path]:
     """Write ``out/report.html`` and ``out/summary.json`` for an :class:`IrisStudy`.
 
@@ -328,6 +356,8 @@ def write_study_report(
     progress : bool, optional
     t_start : float, optional
         ``time.perf_counter()`` at the start of the study, for the total time.
+    log : callable, optional
+        Called with one short line per stage (sections, figures, writing).
 
     Returns
     -------
@@ -348,9 +378,12 @@ def write_study_report(
     """
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
+    say = log if callable(log) else (lambda _msg: None)
+    say("report sections…")
     t = time.perf_counter()
     sec_run = run_sections(study.regimes, sections, strict=strict, progress=progress)
     study.timings["sections"] = time.perf_counter() - t
+    say("figures…")
     t = time.perf_counter()
     figs = study_figures(study)
     study.timings["figures"] = time.perf_counter() - t

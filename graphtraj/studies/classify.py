@@ -89,6 +89,7 @@ def classify_regime(
     result: StabilityResult,
     *,
     loss: Any = None,
+    accuracy: Any = None,
     orbital: StabilityResult | None = None,
     min_acceptance: float = 0.5,
     max_stable_ratio: float = 5.0,
@@ -104,6 +105,11 @@ def classify_regime(
     loss : array_like, shape (n_inits, S), optional
         Loss curves to judge convergence and loss stretches on, e.g. from a longer
         run of the same initial conditions; default ``result.loss``.
+    accuracy : array_like, shape (n_inits, S), optional
+        Accuracy curves of the same run as ``loss``. ``final_loss_median`` and
+        ``final_accuracy_median`` in the numbers always come from one run (named by
+        ``final_from`` and ``final_step``): the run of ``loss``, whose accuracy is NaN
+        when ``loss`` is given without ``accuracy``; otherwise ``result``.
     orbital : StabilityResult, optional
         An :func:`~graphtraj.studies.orbital_stability` result at the same η; its
         peak ratio and acceptance are added to the evidence.
@@ -186,6 +192,10 @@ def classify_regime(
         **summ,
         "final_loss_median": float(np.nanmedian(curves[:, -1]))
         if np.isfinite(curves[:, -1]).any() else float("nan"),
+        "final_accuracy_median": _final_median(
+            result.accuracy if loss is None else accuracy),
+        "final_step": int(curves.shape[1] - 1),
+        "final_from": "ensemble" if loss is None else "loss run",
         "loss_steps": int(curves.shape[1] - 1),
         "periodic_fraction": None if stretches is None else stretches.periodic_fraction,
         "irregular_fraction": None if stretches is None else stretches.irregular_fraction,
@@ -204,7 +214,9 @@ def classify_regime(
         numbers["orbital_acceptance_fraction"] = orbital.acceptance_fraction
 
     parts = [
-        f"FTLE {_fmt(summ['ftle_accepted_mean'])}/step accepted for "
+        f"FTLE {_fmt(summ['ftle_accepted_mean'])}"
+        + ("" if _fmt(summ['ftle_accepted_mean']) == "n/a" else "/step")
+        + " accepted for "
         f"{acc:.0%} of {result.n_inits} initial conditions",
         f"final loss {_fmt(float(np.nanmedian(curves[:, -1])))} (median, step "
         f"{curves.shape[1] - 1})",
@@ -227,6 +239,14 @@ def classify_regime(
         evidence="; ".join(parts),
         numbers=numbers,
     )
+
+
+def _final_median(curves: Any) -> float:
+    """Median over initial conditions of the last value of ``curves`` (NaN if none)."""
+    if curves is None:
+        return float("nan")
+    last = np.atleast_2d(np.asarray(curves, dtype=np.float64))[:, -1]
+    return float(np.nanmedian(last)) if np.isfinite(last).any() else float("nan")
 
 
 def _fmt(x: float) -> str:

@@ -257,6 +257,7 @@ def iris_study(
     sections: Sequence[str] | None = None,
     strict: bool = False,
     torch_threads: int | None = 1,
+    log: Any = None,
 ) -> IrisStudy:
     """Run the paper's study on Iris and (with ``out``) write its report.
 
@@ -287,6 +288,9 @@ def iris_study(
         torch intra-op threads while training (restored afterwards). One thread is
         fastest for these small batched operations, especially on a shared machine;
         None leaves torch's setting alone.
+    log : callable, optional
+        Called with one short line per stage (each training run, the analysis, the
+        report sections, the figures): progress where no bar can be shown.
 
     Returns
     -------
@@ -336,9 +340,11 @@ def iris_study(
     with threads_ctx(torch_threads):
         t = time.perf_counter()
         sweep = run_sweep(_configs(settings), store=store, jobs=jobs, executor=executor,
-                          progress=progress, replace_stale=True)
+                          progress=progress, replace_stale=True, log=log)
         timings["training"] = time.perf_counter() - t
 
+    if callable(log):
+        log("classifying the regimes and checking the paper's findings…")
     t = time.perf_counter()
     orbital = sweep["orbital"]
     regimes: dict[str, RegimeRun] = {}
@@ -350,7 +356,7 @@ def iris_study(
         pert = _with_lr(pair.replica(1), lr)
         stretches = _stretches(np.asarray(run_res.loss[0]))
         verdict = classify_regime(
-            ens_res, loss=run_res.loss,
+            ens_res, loss=run_res.loss, accuracy=run_res.accuracy,
             orbital=orbital if name == "stable" else None,
         )
         extras: dict[str, Any] = {
@@ -381,5 +387,5 @@ def iris_study(
         from graphtraj.report.study import write_study_report
 
         write_study_report(study, out, sections=sections, strict=strict, progress=progress,
-                           t_start=t_start)
+                           t_start=t_start, log=log)
     return study

@@ -201,6 +201,13 @@ def _reuse(
     return stability_from_ensemble(ens, cfg)
 
 
+def _stage(name: str, cfg: Mapping[str, Any]) -> str:
+    """One line describing the training of run ``name``."""
+    n = int(cfg.get("n_inits", 1)) * (1 + int(cfg.get("n_perturb", 0)))
+    return (f"{name} (η = {float(cfg['lr']):g}): training {n} replicas, "
+            f"{int(cfg.get('n_steps', 0))} steps…")
+
+
 def run_sweep(
     configs: Iterable[Mapping[str, Any]],
     *,
@@ -209,6 +216,7 @@ def run_sweep(
     executor: Any = None,
     progress: bool | None = None,
     replace_stale: bool = False,
+    log: Any = None,
 ) -> SweepResult:
     """Train and analyse many stability experiments; resumable through a store.
 
@@ -235,6 +243,10 @@ def run_sweep(
         When a stored run of the same name was trained with another configuration
         (or cannot be read): False raises :class:`StoreError`; True retrains it and
         overwrites it.
+    log : callable, optional
+        Called with one short line per stage (``"stable-ensemble (η = 0.01): training
+        60 replicas, 5000 steps…"``), e.g. to report progress where no progress bar
+        can be shown.
 
     Returns
     -------
@@ -280,6 +292,9 @@ def run_sweep(
 
     bar_on = progress_enabled(progress)
     parallel = jobs > 1 or executor is not None
+    say = log if callable(log) else (lambda _msg: None)
+    if any(reused.values()):
+        say(f"reusing {sum(reused.values())} stored run(s)")
 
     def finish(name: str, cfg: dict[str, Any], ens: Any) -> None:
         if st is not None:
@@ -289,10 +304,12 @@ def run_sweep(
 
     if todo and not parallel:
         for name, cfg in progress_bar(todo, total=len(todo), desc="sweep", progress=progress):
+            say(_stage(name, cfg))
             finish(name, cfg, train_stability(cfg, progress=bar_on and len(todo) == 1))
     elif todo:
         ex, close = _make_executor(executor, jobs)
         try:
+            say(f"training {len(todo)} runs on {jobs} workers…")
             futures = {ex.submit(_train_worker, cfg): (name, cfg) for name, cfg in todo}
             done = concurrent.futures.as_completed(futures)
             for fut in progress_bar(done, total=len(futures), desc="sweep", progress=progress):
@@ -304,6 +321,7 @@ def run_sweep(
                         other.cancel()
                     raise
                 finish(name, cfg, ens)
+                say(f"{name}: trained")
         finally:
             if close is not None:
                 close()

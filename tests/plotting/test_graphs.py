@@ -51,3 +51,46 @@ def test_spectral_and_motif_figures_plot_the_series(rng):
     fig = plot_motif_stats(ms)
     np.testing.assert_array_equal(fig.axes[0].lines[0].get_ydata(), ms.triangle_coherence)
     plt.close(fig)
+
+
+def test_layer_labels_name_mlp_layers():
+    """Generic layer names (layers.i) read as connections between named neuron layers:
+    one hidden layer → input→hidden / hidden→output; deeper chains number the hidden
+    layers; other names are kept."""
+    from graphtraj.plotting.graphs import layer_label
+
+    assert [layer_label(f"layers.{i}", i, 2) for i in range(2)] == ["input→hidden", "hidden→output"]
+    assert [layer_label(f"layers.{i}", i, 3) for i in range(3)] == [
+        "input→hidden 1", "hidden 1→hidden 2", "hidden 2→output"]
+    assert layer_label("layers.0", 0, 1) == "input→output"
+    assert layer_label("fc_out", 1, 2) == "fc_out"
+
+
+def test_graph_panels_have_y_labels_and_readable_legends():
+    """Every panel of the spectral and motif figures has a y-label, legends say
+    input→hidden rather than layers.0, and distance matrices have labelled colour bars."""
+    import warnings
+
+    from graphtraj.measures import motif_stats, spectral_stats
+    from graphtraj.plotting.graphs import (
+        plot_distance_matrices,
+        plot_motif_stats,
+        plot_spectral_stats,
+    )
+    from graphtraj.snapshots import GraphSeries
+
+    rng = np.random.default_rng(3)
+    gs = GraphSeries.from_layers(np.arange(4), [rng.normal(size=(4, 3, 2)),
+                                                rng.normal(size=(4, 2, 3))])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        figs = [plot_spectral_stats(spectral_stats(gs)), plot_motif_stats(motif_stats(gs))]
+    for fig in figs:
+        for ax in fig.axes:
+            assert ax.get_ylabel()
+            labels = [t.get_text() for t in ax.get_legend().get_texts()]
+            assert not any(lab.startswith("layers.") for lab in labels)
+    z_labels = [ln.get_label() for ln in figs[1].axes[1].lines if not ln.get_label().startswith("_")]
+    assert z_labels == ["input→hidden", "hidden→output"]
+    fig = plot_distance_matrices({"l1": np.zeros((3, 3))})
+    assert fig.axes[1].get_ylabel() == "distance"

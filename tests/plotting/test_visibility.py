@@ -95,3 +95,34 @@ def test_windowed_plot(rng):
     assert np.array_equal(twin.lines[0].get_ydata(), w.irreversibility)
     with pytest.raises(ValidationError, match="`windowed` must be a WindowedVisibility"):
         plot_windowed_visibility(None)
+
+
+def test_degree_distribution_y_axis_spans_data_and_legend_lists_visible_lines():
+    """The y-axis is the data's range with a margin, not stretched by a steep fitted law,
+    and the legend lists only lines with a part inside it. A tail of one degree-40 node
+    among degree-4 nodes makes the fitted law fall far below the data."""
+    from graphtraj.plotting.visibility import Y_MARGIN
+
+    deg = np.r_[np.full(500, 4), np.full(500, 2), 40]
+    fit = degree_tail_fit(deg, k_min=4)
+    ax = plot_degree_distribution(fit)
+    p = fit.pk[fit.pk > 0]
+    lo, hi = ax.get_ylim()
+    assert lo == pytest.approx(p.min() / Y_MARGIN) and hi == pytest.approx(min(p.max() * Y_MARGIN, 2))
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    for line in ax.lines:
+        y = np.asarray(line.get_ydata())
+        assert (line.get_label() in labels) == bool(np.any((y >= lo) & (y <= hi)))
+
+
+def test_degree_distribution_single_point_reference_is_drawn():
+    """A monotone series (all degrees 2, the η = 0.01 loss) gives one data point; the
+    i.i.d. reference at k = 2 is one point, drawn with a marker and listed in the legend."""
+    from graphtraj.exceptions import UndefinedResultWarning
+
+    with pytest.warns(UndefinedResultWarning, match="no node has a degree"):
+        fit = degree_tail_fit(np.full(50, 2), k_min=4)
+    ax = plot_degree_distribution(fit)
+    ref = ax.lines[-1]
+    assert list(ref.get_xdata()) == [2] and ref.get_marker() == "x"
+    assert ref.get_label() in [t.get_text() for t in ax.get_legend().get_texts()]

@@ -96,3 +96,37 @@ def test_strict_sections_raise(tiny_study, fake_sections, tmp_path):
     with pytest.raises(SectionFailure, match="fake_bad") as info:
         write_study_report(study, tmp_path, sections=fake_sections, strict=True)
     assert isinstance(info.value.__cause__, ValueError)
+
+
+def test_report_wording_has_no_nan_or_bare_units(tiny_study):
+    """The prose says "at the edge of stability", never "is edge of stability", never
+    "n/a /step" and never a bare "nan"; summary.json pairs final loss and accuracy of
+    the same run and names its last step."""
+    study, out = tiny_study
+    html = (out / "report.html").read_text()
+    assert "is edge of stability" not in html
+    assert "n/a /step" not in html and "n/a/step" not in html
+    assert not re.search(r"\bnan\b", html, flags=re.IGNORECASE)
+    summary = json.loads((out / "summary.json").read_text())
+    for a, r in zip(summary["answer"], study.regimes, strict=True):
+        run = r.extras["run"]
+        assert a["final_step"] == int(run.loss_steps[-1])
+        assert a["final_from"] == "loss run"  # the study always passes its loss run
+        want = np.nanmedian(run.final_accuracy)
+        assert (a["final_accuracy_median"] is None and np.isnan(want)) or \
+            a["final_accuracy_median"] == pytest.approx(want)
+
+
+def test_stability_phrase_and_period_words():
+    """Verdict predicates read as English and periods are named: period 1 = fixed points
+    of the loss (ln 3), period 3 = cycles; a missing exponent has no unit."""
+    from graphtraj.report.study import _per_step, _periods_words, stability_phrase
+
+    assert stability_phrase("edge of stability") == "at the edge of stability"
+    assert stability_phrase("chaotic") == "chaotic"
+    words = _periods_words({"1": 4, "3": 2})
+    assert "period 1: 4 windows, period 3: 2 windows" in words
+    assert "period-1 stretches are fixed points" in words and "ln 3" in words
+    assert "period-3 stretches are 3-cycles" in words
+    assert _periods_words({}).startswith("no periodic window")
+    assert _per_step(float("nan")) == "n/a" and _per_step(0.25) == "0.25 /step"

@@ -119,3 +119,22 @@ def test_validation(synthetic_ensemble, kwargs, match):
     res = _result(synthetic_ensemble, 0.0, _decaying(4))
     with pytest.raises(ValidationError, match=match):
         classify_regime(res, **kwargs)
+
+
+def test_final_loss_and_accuracy_come_from_the_same_run(synthetic_ensemble):
+    """With loss curves of a longer run, final_loss_median and final_accuracy_median are
+    both the medians of that run's last values (final_from = "loss run", final_step its
+    last step), never the short ensemble's accuracy paired with the long run's loss."""
+    res = _result(synthetic_ensemble, 0.0, _decaying(4))
+    long_loss = _decaying(4, steps=1000, final=0.02)
+    acc = np.tile(np.linspace(0.3, 1.0, 1001), (4, 1))
+    acc[:, -1] = [0.9, 0.95, 0.97, 1.0]
+    v = classify_regime(res, loss=long_loss, accuracy=acc)
+    assert v.numbers["final_loss_median"] == pytest.approx(0.02)
+    assert v.numbers["final_accuracy_median"] == pytest.approx(0.96)
+    assert v.numbers["final_step"] == 1000 and v.numbers["final_from"] == "loss run"
+    assert np.isnan(classify_regime(res, loss=long_loss).numbers["final_accuracy_median"])
+    own = classify_regime(res)
+    assert own.numbers["final_from"] == "ensemble" and own.numbers["final_step"] == 300
+    assert own.numbers["final_accuracy_median"] == pytest.approx(
+        float(np.nanmedian(res.accuracy[:, -1])), nan_ok=True)

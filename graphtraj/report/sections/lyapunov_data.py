@@ -202,18 +202,79 @@ def analyze(traj: Any, **options: Any) -> dict[str, Any]:
 def _fmt(entry: dict[str, Any] | None) -> str:
     if not entry:
         return "not computed"
+    if entry.get("status") == "flat":
+        return "flat (no growth)"
     if entry.get("scaling_region") and math.isfinite(entry.get("exponent", math.nan)):
         return f"{entry['exponent']:.3g}"
     return "no scaling region"
 
 
-def _verdict(values: list[float]) -> str:
-    vals = [v for v in values if math.isfinite(v)]
-    if not vals:
-        return "the data show no exponential separation that can be measured"
-    if max(vals) > 0.01:
-        return "nearby states separate exponentially (chaotic-looking dynamics)"
-    return "nearby states do not separate exponentially (regular dynamics)"
+#: Exponents above this (per step) count as exponential separation in the verdict.
+POSITIVE = 0.01
+
+
+def _conclusive(entry: dict[str, Any] | None) -> bool:
+    """A fit with a linear scaling region ("flat" and failed fits are inconclusive)."""
+    return bool(entry and entry.get("scaling_region") and entry.get("status") != "flat"
+                and math.isfinite(entry.get("exponent", math.nan)))
+
+
+def _lean(values: list[float]) -> str:
+    return "chaotic-looking" if max(values) > POSITIVE else "regular"
+
+
+def _verdict(two: dict[str, Any] | None, loss_entries: dict[str, dict[str, Any] | None]) -> tuple[str, str]:
+    """``(verdict sentence, basis)`` from the estimates (dicts of :func:`_summary`).
+
+    The two-trajectory nMLE (reference against its perturbed copy) is preferred: it
+    measures the separation of a known perturbation. Without a conclusive one, the
+    loss-series exponents (Rosenstein, Kantz) decide. A fit that is "flat" or has no
+    scaling region decides nothing, so with no conclusive estimate the verdict is
+    "inconclusive". When both kinds are conclusive and disagree, the sentence says so.
+
+    Examples
+    --------
+    >>> flat = {"exponent": 0.0, "scaling_region": True, "status": "flat"}
+    >>> _verdict(None, {"Rosenstein": flat})[1]
+    'inconclusive'
+    >>> pos = {"exponent": 0.2, "scaling_region": True, "status": "linear"}
+    >>> _verdict(pos, {"Rosenstein": flat})[1]
+    'two-trajectory nMLE'
+    """
+    loss_ok = {k: e["exponent"] for k, e in loss_entries.items() if _conclusive(e)}
+    loss_txt = ", ".join(f"{k} {v:.3g}" for k, v in loss_ok.items())
+    if _conclusive(two):
+        lam = two["exponent"]  # type: ignore[index]
+        lean = _lean([lam])
+        text = (f"from the two-trajectory nMLE ({lam:.3g} per step), nearby states "
+                + ("separate exponentially (chaotic-looking dynamics)" if lean != "regular"
+                   else "do not separate exponentially (regular dynamics)"))
+        if loss_ok and _lean(list(loss_ok.values())) != lean:
+            text += (f"; the loss-series exponents ({loss_txt}) disagree: they suggest "
+                     f"{_lean(list(loss_ok.values()))} dynamics")
+        return text, "two-trajectory nMLE"
+    if loss_ok:
+        lean = _lean(list(loss_ok.values()))
+        text = (f"from the loss-series exponents ({loss_txt} per step), nearby states "
+                + ("separate exponentially (chaotic-looking dynamics)" if lean != "regular"
+                   else "do not separate exponentially (regular dynamics)"))
+        if two is not None:
+            text += ("; the two-trajectory nMLE is inconclusive "
+                     f"({_fmt(two)}), so this rests on the loss series alone")
+        return text, "loss-series exponents"
+    return ("inconclusive: no estimator found a linear scaling region (a flat divergence "
+            "curve or no scaling region is no evidence either way)"), "inconclusive"
+
+
+def _separation(res: Any) -> dict[str, float] | None:
+    """First and largest finite log separation of a two-trajectory divergence curve."""
+    if res is None:
+        return None
+    curve = np.asarray(res.curve, dtype=np.float64)
+    fin = np.flatnonzero(np.isfinite(curve))
+    if fin.size < 2:
+        return None
+    return {"first": float(curve[fin[0]]), "max": float(np.nanmax(curve))}
 
 
 def _figure(results: dict[str, Any], title: str, quick: bool) -> Any:
@@ -264,10 +325,18 @@ def build(regime: Any) -> Any:
     nm = numbers["nmle"]
     ros = loss.get("rosenstein") if loss.get("available") else None
     kan = loss.get("kantz") if loss.get("available") else None
-    vals = [e["exponent"] for e in (ros, kan, nm.get("single"), nm.get("two"))
-            if e and e.get("scaling_region")]
+    two = nm.get("two")
+    verdict, basis = _verdict(two, {"Rosenstein": ros, "Kantz": kan})
+    numbers["verdict"] = {"basis": basis, "text": verdict}
+    sep = _separation(results.get("nmle_two"))
+    if two is not None and sep is not None:
+        two["log_separation"] = sep
+    sep_txt = ""
+    if sep is not None and sep["max"] - sep["first"] >= 1.0 and basis != "two-trajectory nMLE":
+        sep_txt = (f" The separation of the perturbed copy does grow, from e^{sep['first']:.0f} "
+                   f"to e^{sep['max']:.0f}, but its fit finds no clean exponential region.")
     parts = [
-        f"<p><b>{html.escape(_verdict(vals).capitalize())}.</b> ",
+        f"<p><b>{html.escape(verdict[0].upper() + verdict[1:])}.</b>{html.escape(sep_txt)} ",
         f"Loss series ({LOSS_EMB_DIM}-dimensional delay embedding): Rosenstein λ = "
         f"{_fmt(ros)}, Kantz λ = {_fmt(kan)} per step. " if loss.get("available")
         else "No loss series was recorded. ",
@@ -275,11 +344,14 @@ def build(regime: Any) -> Any:
         f"trajectory, {_fmt(nm.get('two'))} from the reference against its perturbed copy",
     ]
     if ftle is not None:
-        parts.append(f"; the perturbation FTLE is {ftle['exponent']:.3g}"
+        parts.append("; the perturbation FTLE is "
+                     + (f"{ftle['exponent']:.3g}" if math.isfinite(ftle["exponent"])
+                        else "n/a (no fit)")
                      + ("" if ftle["accepted"] else " (fit not accepted)"))
     parts.append(". Exponents are per training step; “no scaling region” means the "
-                 "divergence curve has no linear part to fit (see the reasons in the "
-                 "numbers).</p>")
+                 "divergence curve has no linear part to fit and “flat” that it does not "
+                 "grow over the horizon — neither is evidence either way (see the reasons "
+                 "in the numbers).</p>")
     summary = "".join(parts)
     figs = []
     if any(v is not None for v in results.values()):

@@ -149,6 +149,17 @@ def analyze(traj: Any, **options: Any) -> dict[str, Any]:
     return numbers
 
 
+def _num(x: Any, spec: str, why: str = "") -> str:
+    """``x`` formatted with ``spec``, or "n/a" (with ``why``) when it is NaN/None."""
+    try:
+        xf = float(x)
+    except (TypeError, ValueError):
+        xf = math.nan
+    if not math.isfinite(xf):
+        return f"n/a ({why})" if why else "n/a"
+    return format(xf, spec)
+
+
 def _sentence(label: str, num: dict[str, Any]) -> str:
     if not num.get("available"):
         return f"{label}: not computed ({html.escape(str(num.get('reason', '')))})."
@@ -160,11 +171,12 @@ def _sentence(label: str, num: dict[str, Any]) -> str:
     far_txt = f"{100 * far:.0f} %" if math.isfinite(far) else "n/a"
     return (
         f"The {label} {verdict}: at a fixed recurrence rate of {100 * RATE:.0f} % "
-        f"(ε = {num['eps']:.3g}, {html.escape(str(num['metric']))}), {far_txt} of the "
-        f"recurrences link states more than a tenth of the run apart. "
-        f"DET = {num['DET']:.2f} (share of recurrences on diagonal lines: retraced "
-        f"segments, mean length L = {num['L']:.1f}), LAM = {num['LAM']:.2f} (share on "
-        f"vertical lines: trapping, TT = {num['TT']:.1f})."
+        f"(ε = {_num(num['eps'], '.3g')}, {html.escape(str(num['metric']))}), {far_txt} of "
+        f"the recurrences link states more than a tenth of the run apart. "
+        f"DET = {_num(num['DET'], '.2f')} (share of recurrences on diagonal lines: retraced "
+        f"segments, mean length L = {_num(num['L'], '.1f', 'no diagonal lines')}), "
+        f"LAM = {_num(num['LAM'], '.2f')} (share on vertical lines: trapping, "
+        f"TT = {_num(num['TT'], '.1f', 'no vertical lines')})."
     )
 
 
@@ -184,13 +196,13 @@ def build(regime: Any) -> Any:
                     f"{100 * RATE:.0f} %). Left: weight space (L1). Right: graph space.",
         ))
         if not quick:
-            fig = _windowed(extras)
+            fig, what = _windowed(extras)
             if fig is not None:
                 figures.append(ReportFigure(
                     title="RQA along training",
                     png_base64=figure_to_png_base64(fig),
-                    caption="DET and LAM in windows of a fifth of the run, within the "
-                            "recurrence matrices above (one ε per view).",
+                    caption=f"DET and LAM in windows of a fifth of the run ({what}), "
+                            "within the recurrence matrices above (one ε per view).",
                 ))
     summary = " ".join(_sentence(label, numbers[key]) for key, label in
                        (("weights", "weight trajectory"), ("graph", "graph-space trajectory")))
@@ -217,7 +229,8 @@ def _plots(extras: dict[str, Any]) -> Any:
     return fig
 
 
-def _windowed(extras: dict[str, Any]) -> Any:
+def _windowed(extras: dict[str, Any]) -> tuple[Any, str]:
+    """The windowed-RQA figure and the window sizes in words (title and caption agree)."""
     import matplotlib.pyplot as plt
 
     from graphtraj.plotting.recurrence import plot_windowed_rqa
@@ -225,6 +238,7 @@ def _windowed(extras: dict[str, Any]) -> Any:
 
     fig, ax = plt.subplots(figsize=(6.0, 3.2))
     drawn = False
+    sizes: list[str] = []
     for key, label in (("weights", "weights"), ("graph", "graph")):
         rm, _, steps = extras[key]
         if rm is None or rm.shape[0] < 20:
@@ -235,8 +249,11 @@ def _windowed(extras: dict[str, Any]) -> Any:
             res = windowed_rqa(rm, width=width, step=max(1, width // 2),
                                times=steps, measures=["DET", "LAM"])
         plot_windowed_rqa(res, ["DET", "LAM"], ax=ax, label=label)
+        sizes.append(f"{label}: {width} snapshots, step {max(1, width // 2)}")
         drawn = True
     if not drawn:
         plt.close(fig)
-        return None
-    return fig
+        return None, ""
+    what = "; ".join(sizes)
+    ax.set_title(f"RQA in windows of a fifth of the run ({what})", fontsize=9)
+    return fig, what

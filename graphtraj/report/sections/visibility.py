@@ -23,6 +23,66 @@ __all__ = ["build", "analyze"]
 KEY = "visibility"
 TITLE = "Visibility graphs"
 K_MIN = 4
+#: A tail fit is "poor" when the KS distance between the observed tail and the fitted
+#: law exceeds this (and the 5% critical value 1.36/sqrt(n_tail)); "too few" below
+#: MIN_TAIL tail nodes.
+MAX_KS = 0.1
+MIN_TAIL = 10
+
+
+def tail_ks(fit: Any) -> float:
+    """Kolmogorov–Smirnov distance between the observed degree tail and the fitted law.
+
+    Compares the empirical distribution of the degrees in the fitting range
+    ``k_min .. k_max`` (``fit.k``, ``fit.pk``) with the fitted discrete exponential
+    ``P(k) ∝ e^(-lam k)`` on the same range (unbounded: geometric): the largest gap
+    between the two cumulative distributions. A tail that levels off while the fitted
+    line keeps falling gives a large distance. NaN when the fit is undefined.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from graphtraj.timeseries.visibility_measures import degree_tail_fit
+    >>> k = np.repeat(np.arange(4, 40), np.round(1000 * np.exp(-0.5 * np.arange(36))).astype(int))
+    >>> round(tail_ks(degree_tail_fit(k, k_min=4)), 2)
+    0.0
+    >>> flat = np.repeat(np.arange(4, 40), 30)  # a tail that does not decay
+    >>> tail_ks(degree_tail_fit(flat, k_min=4)) > MAX_KS
+    True
+    """
+    lam = float(fit.lam)
+    if not math.isfinite(lam):
+        return math.nan
+    k = np.asarray(fit.k)
+    top = int(k[-1]) if fit.k_max is None else int(fit.k_max)
+    sel = (k >= fit.k_min) & (k <= top)
+    counts = np.asarray(fit.pk, dtype=np.float64)[sel]
+    if counts.sum() <= 0:
+        return math.nan
+    emp = np.cumsum(counts) / counts.sum()
+    j = k[sel] - fit.k_min
+    if fit.k_max is None:
+        model = 1.0 - np.exp(-lam * (j + 1))  # geometric on k_min, k_min + 1, ...
+    else:
+        w = np.exp(-lam * np.arange(top - fit.k_min + 1))
+        model = (np.cumsum(w) / w.sum())[j]
+    return float(np.max(np.abs(emp - model)))
+
+
+def ks_threshold(n_tail: int) -> float:
+    """KS distance above which a tail fit is poor: max(MAX_KS, 1.36/sqrt(n_tail))."""
+    return max(MAX_KS, 1.36 / math.sqrt(max(int(n_tail), 1)))
+
+
+def fit_quality(fit: Any) -> str:
+    """"good", "poor" (KS distance above :func:`ks_threshold`), "too few" or
+    "undefined" for a :class:`~graphtraj.timeseries.visibility_measures.DegreeTailFit`."""
+    d = tail_ks(fit)
+    if not math.isfinite(d):
+        return "undefined"
+    if fit.n_tail < MIN_TAIL:
+        return "too few"
+    return "poor" if d > ks_threshold(fit.n_tail) else "good"
 
 
 def _finite_prefix(x: np.ndarray) -> np.ndarray:
@@ -61,6 +121,8 @@ def _series_numbers(y: np.ndarray, n_surrogates: int, seed: int) -> tuple[dict[s
         "lambda_stderr": fit.stderr,
         "k_min": K_MIN,
         "n_tail": fit.n_tail,
+        "tail_ks": tail_ks(fit),
+        "fit_quality": fit_quality(fit),
         "irreversibility": irr.kld,
         "p_value": irr.p_value,
         "n_surrogates": n_surrogates,
@@ -160,9 +222,18 @@ def _sentence(label: str, num: dict[str, Any]) -> str:
         rev = f"time-irreversible (D = {d:.3f}, p = {p:.3f} against {num['n_surrogates']} shuffles)"
     else:
         rev = f"statistically reversible (D = {d:.3f}, p = {p:.2f})"
+    quality = num.get("fit_quality", "good")
     if not math.isfinite(lam):
         tail = (f"its horizontal visibility graph has no degree tail above k = {K_MIN} "
                 "(a nearly monotone series), so λ is undefined")
+    elif quality == "too few":
+        tail = (f"its horizontal visibility graph has only {num.get('n_tail')} nodes of "
+                f"degree ≥ {K_MIN}, too few for a meaningful tail exponent")
+    elif quality == "poor":
+        tail = (f"an exponential fits its HVG degree tail poorly (KS distance "
+                f"{num.get('tail_ks', math.nan):.3f} between the observed tail and the fit, "
+                f"above {ks_threshold(num.get('n_tail') or 1):.3f}), so the fitted "
+                f"λ ≈ {lam:.2g} does not describe it")
     else:
         iid = math.log(1.5)
         band = max(2 * se, 0.02)

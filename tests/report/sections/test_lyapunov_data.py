@@ -64,3 +64,45 @@ def test_analyze_single_trajectory_and_degenerate_input():
     assert math.isnan(out["loss"]["rosenstein"]["exponent"])
     assert out["loss"]["rosenstein"]["reason"]
     assert math.isnan(out["nmle"]["single"]["exponent"])
+
+
+def _est(exponent, status="linear"):
+    return {"exponent": exponent, "scaling_region": status != "no_scaling_region",
+            "status": status}
+
+
+def test_flat_fits_are_inconclusive_not_regular():
+    """A "flat" or no-scaling-region fit is no evidence: with only such fits the verdict
+    is "inconclusive", never "regular dynamics" (the η = 5 report said "regular")."""
+    from graphtraj.report.sections.lyapunov_data import _verdict
+
+    text, basis = _verdict(_est(0.0, "flat"), {"Rosenstein": _est(0.001, "flat"),
+                                               "Kantz": _est(math.nan, "no_scaling_region")})
+    assert basis == "inconclusive"
+    assert text.startswith("inconclusive") and "regular dynamics" not in text
+
+
+def test_verdict_names_estimator_and_states_disagreement():
+    """The verdict rests on the two-trajectory nMLE when it has a linear region, names it,
+    and says when the loss-series exponents point the other way; without it the verdict
+    rests on (and names) the loss-series exponents."""
+    from graphtraj.report.sections.lyapunov_data import _verdict
+
+    text, basis = _verdict(_est(0.3), {"Rosenstein": _est(-0.002), "Kantz": _est(0.004)})
+    assert basis == "two-trajectory nMLE"
+    assert "two-trajectory nMLE (0.3 per step)" in text and "chaotic-looking" in text
+    assert "disagree" in text and "regular" in text
+    agree, _ = _verdict(_est(0.3), {"Rosenstein": _est(0.2)})
+    assert "disagree" not in agree
+    text2, basis2 = _verdict(_est(0.0, "flat"), {"Rosenstein": _est(0.2)})
+    assert basis2 == "loss-series exponents"
+    assert "loss-series exponents (Rosenstein 0.2" in text2 and "inconclusive" in text2
+
+
+def test_build_summary_records_verdict_basis():
+    """build stores the verdict and its basis in the numbers and the summary states the
+    basis in words (the synthetic chaotic run has a perturbed copy)."""
+    sec = lyapunov_data.build(_regime(True))
+    basis = sec.numbers["verdict"]["basis"]
+    assert basis in ("two-trajectory nMLE", "loss-series exponents", "inconclusive")
+    assert sec.numbers["verdict"]["text"][:40].lower() in sec.summary_html.lower()

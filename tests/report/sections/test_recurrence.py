@@ -78,3 +78,14 @@ def test_analyze_matches_build_numbers_and_options():
         "reason": "graph metric 'no_such_metric' is not in graphtraj.measures.METRICS"}
     short = section.analyze(traj.isel(slice(0, 2)))
     assert short["weights"]["available"] is False
+
+
+def test_sentence_writes_na_with_reason_instead_of_nan():
+    """Undefined RQA numbers (no vertical lines: TT = NaN) read "n/a (reason)" in the
+    prose, never "nan"."""
+    from graphtraj.report.sections.recurrence import _sentence
+
+    num = {"available": True, "far_fraction": 0.5, "eps": 0.1, "metric": "manhattan",
+           "DET": 0.9, "L": 3.0, "LAM": 0.0, "TT": float("nan")}
+    text = _sentence("weight trajectory", num)
+    assert "TT = n/a (no vertical lines)" in text and "nan" not in text.lower()

@@ -103,3 +103,28 @@ def test_analyze_reads_a_stored_run(tmp_path):
     store.write("run", tr)
     back = store.read("run")
     assert section.analyze(back, n_surrogates=9) == section.analyze(tr, n_surrogates=9)
+
+
+def test_poor_tail_fit_is_reported_as_poor_not_as_lambda():
+    """A degree tail that levels off (uniform over k = 4..39) is badly described by an
+    exponential: the KS distance to the fitted law exceeds MAX_KS, fit_quality is
+    "poor", and the sentence says so instead of quoting λ ± stderr; a geometric tail
+    (a naive exact exponential) gives KS ≈ 0 and quotes λ."""
+    from graphtraj.timeseries.visibility_measures import degree_tail_fit
+
+    flat = degree_tail_fit(np.repeat(np.arange(4, 40), 30), k_min=4)
+    assert section.tail_ks(flat) > section.MAX_KS
+    assert section.fit_quality(flat) == "poor"
+    num = {"lambda": flat.lam, "lambda_stderr": flat.stderr, "irreversibility": 0.1,
+           "p_value": 0.5, "n_surrogates": 19, "n_tail": flat.n_tail,
+           "tail_ks": section.tail_ks(flat), "fit_quality": "poor"}
+    text = section._sentence("loss", num)
+    assert "poorly" in text and "±" not in text
+    k = np.repeat(np.arange(4, 40), np.round(1000 * np.exp(-0.5 * np.arange(36))).astype(int))
+    good = degree_tail_fit(k, k_min=4)
+    assert section.tail_ks(good) < 0.01 and section.fit_quality(good) == "good"
+    assert "±" in section._sentence("loss", {**num, "lambda": good.lam,
+                                             "lambda_stderr": good.stderr,
+                                             "fit_quality": "good"})
+    few = degree_tail_fit(np.array([2, 2, 2, 4, 5, 6]), k_min=4)
+    assert section.fit_quality(few) == "too few"
