@@ -50,7 +50,7 @@ def test_regime_diagram_real_tiny(tmp_path):
 
 @pytest.mark.parametrize(
     ("lrs", "match"),
-    [([], "at least 1 samples|must not be empty"), ([0.1, -1.0], "must all be > 0"),
+    [([], "at least 1 sample|must not be empty"), ([0.1, -1.0], "must all be > 0"),
      ([0.1, 0.1], "must be distinct"), ([[0.1]], "1-D")],
 )
 def test_validation(lrs, match):

@@ -340,7 +340,7 @@ def test_rejects_non_finite():
 
 def test_rejects_empty_and_bad_shapes():
     """Empty input and 2-D input get our errors."""
-    with pytest.raises(InsufficientDataError, match="`series` must have at least 1 samples"):
+    with pytest.raises(InsufficientDataError, match="`series` must have at least 1 sample"):
         visibility_graph([])
     with pytest.raises(ValidationError, match="`series` must be 1-D"):
         visibility_graph(np.zeros((5, 2)))
