@@ -60,11 +60,8 @@ def as_float_array(
         raise ValidationError(
             f"`{name}` must be array-like of numbers; got {_describe(x)} ({exc})"
         ) from None
-    if arr.dtype.kind == "O":  # e.g. a list mixing Python ints, floats and numpy scalars
-        try:
-            arr = arr.astype(np.float64)
-        except (TypeError, ValueError):
-            pass
+    if arr.dtype.kind == "O" and all(isinstance(v, numbers.Real) for v in arr.flat):
+        arr = arr.astype(np.float64)  # e.g. a list mixing Python and numpy scalars
     if arr.dtype.kind not in "biuf":
         raise ValidationError(
             f"`{name}` must hold real numbers; got {_describe(arr)}"

@@ -102,3 +102,9 @@ def test_object_arrays_of_numbers_are_accepted():
     assert out.dtype == np.float64 and out.tolist() == [1.0, 2.5, 3.0]
     with pytest.raises(ValidationError, match="real numbers"):
         c.as_series(np.array([1, "a"], dtype=object))
+
+
+def test_none_in_object_array_is_not_nan():
+    """None among numbers is rejected, not silently turned into NaN."""
+    with pytest.raises(ValidationError, match="real numbers"):
+        c.as_float_array(np.array([None, 1, 2], dtype=object), "x", finite=False)
