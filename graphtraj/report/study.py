@@ -10,6 +10,7 @@ evidence — then shows the figures, then the analysis sections
 from __future__ import annotations
 
 import time
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -150,6 +151,9 @@ def study_figures(study: Any) -> list[ReportFigure]:
         "fraction of accepted fits.",
     ))
 
+    if getattr(study, "tangent", None) is not None:
+        figs.append(_tangent_sweep_figure(study.diagram, study.tangent))
+
     fig, ax = plt.subplots(figsize=(6.5, 3.4))
     plot_weight_norms({f"η = {r.lr:g}": r.reference for r in regimes}, ax=ax)
     log_scale(ax, "y")
@@ -170,6 +174,67 @@ def study_figures(study: Any) -> list[ReportFigure]:
         "neurons in columns, edge colour = sign (red +, blue −), width ∝ |w|.",
     ))
     return figs
+
+
+def _tangent_sweep_figure(d: Any, ts: Any) -> ReportFigure:
+    """Tangent λ_max and max sharpness·η/2 against η, beside the perturbation FTLE."""
+    import matplotlib.pyplot as plt
+
+    from graphtraj.plotting.training import log_scale
+
+    fig, (ax0, ax1) = plt.subplots(1, 2, figsize=(11, 3.6))
+    ax0.plot(ts.lrs, ts.max_exponent, ".", color="C0", alpha=0.35, ms=4)
+    ax0.plot(ts.lrs, ts.max_exponent_mean, "o-", color="C0", label="tangent map λ_max (mean)")
+    ftle, acc = np.asarray(d.ftle, dtype=float), np.asarray(d.accepted, dtype=bool)
+    lr_grid = np.broadcast_to(np.asarray(d.lrs, dtype=float)[:, None], ftle.shape)
+    ax0.plot(lr_grid[~acc], ftle[~acc], "x", color="C3", alpha=0.5, ms=4,
+             label="perturbation FTLE (not accepted)")
+    ax0.plot(lr_grid[acc], ftle[acc], "s", color="C3", mfc="none", ms=5,
+             label="perturbation FTLE (accepted)")
+    ax0.plot(d.lrs, d.ftle_accepted_mean, "s--", color="C3", ms=3, lw=0.8)
+    ax0.axhline(0.0, color="grey", lw=0.6)
+    log_scale(ax0, "x")
+    ax0.set_xlabel("learning rate η")
+    ax0.set_ylabel("exponent per step")
+    ax0.legend(fontsize=7)
+    with np.errstate(invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN (diverged) runs
+        ratio = np.nanmax(ts.ratio, axis=2)
+    ax1.plot(ts.lrs, ratio, ".", color="C2", alpha=0.35, ms=4)
+    ax1.plot(ts.lrs, ts.max_ratio, "o-", color="C2", label="max sharpness·η/2")
+    ax1.axhline(1.0, color="k", ls="--", lw=0.8, label="edge of stability (2/η)")
+    log_scale(ax1, "x")
+    log_scale(ax1, "y")
+    ax1.set_xlabel("learning rate η")
+    ax1.set_ylabel("sharpness · η / 2")
+    ax1.legend(fontsize=7)
+    _layout(fig)
+    p = ts.params
+    steps = ", ".join(str(int(s)) for s in ts.sharpness_steps)
+    return ReportFigure(
+        "Tangent-map exponent and sharpness against η", figure_to_png_base64(fig),
+        f"Left: maximal Lyapunov exponent of the training step over the first "
+        f"{p['n_steps']} steps (QR, one tangent vector) for each of {p['n_inits']} initial "
+        "conditions (dots) and their mean (line), with the perturbation FTLE of the sweep "
+        "(red: squares accepted, crosses not accepted, dashed: accepted mean). Right: "
+        f"largest top Hessian eigenvalue at steps {steps}, in units of the threshold 2/η; "
+        "above the dashed line gradient descent stretches the top curvature direction.",
+    )
+
+
+def _tangent_sentence(ts: Any) -> str:
+    """One sentence on the tangent sweep: where λ_max turns positive and sharpness hits 2/η."""
+    pos, edge = ts.positive_from, ts.edge_from
+    n = ts.params["n_steps"]
+    first = (f"the tangent map's maximal exponent over the first {n} steps turns positive "
+             f"(above {ts.params['positive_tol']:g} per step) from η ≈ {pos:g} on"
+             if pos is not None else
+             f"the tangent map's maximal exponent over the first {n} steps stays below "
+             f"{ts.params['positive_tol']:g} per step at every η")
+    second = (f"the sharpness reaches 2/η from η ≈ {edge:g} on" if edge is not None
+              else "the sharpness stays below 2/η at every η")
+    return (f"Across the sweep, {first}; {second} (largest sharpness·η/2: "
+            f"{_fmt(np.nanmax(ts.max_ratio)) if np.isfinite(ts.max_ratio).any() else 'n/a'}).")
 
 
 # ------------------------------------------------------------------- numbers
@@ -226,6 +291,8 @@ def study_summary(study: Any, section_run: SectionRun | None = None) -> dict[str
             "acceptance_fraction": d.acceptance_fraction,
             "final_loss_median": d.final_loss_median, "max_ratio": d.max_ratio,
             **d.params,
+            "tangent_sweep": (None if getattr(study, "tangent", None) is None
+                              else study.tangent.summary()),
         },
         "timings": dict(study.timings),
     }
@@ -308,8 +375,17 @@ def _sweep_html(study: Any) -> str:
             for lr, fa, af, fm, fl, mr in zip(d.lrs, d.ftle_accepted_mean,
                                               d.acceptance_fraction, d.ftle_mean,
                                               d.final_loss_median, d.max_ratio, strict=True)]
-    return table(["η", "FTLE (accepted)", "accepted", "FTLE (all fits)",
-                  f"loss at step {d.params['n_steps']}", "peak d(t)/d(0)"], rows, raw=True)
+    head = ["η", "FTLE (accepted)", "accepted", "FTLE (all fits)",
+            f"loss at step {d.params['n_steps']}", "peak d(t)/d(0)"]
+    ts = getattr(study, "tangent", None)
+    if ts is not None and ts.lrs.shape == d.lrs.shape and np.allclose(ts.lrs, d.lrs):
+        for row, lam, mr in zip(rows, ts.max_exponent_mean, ts.max_ratio, strict=True):
+            row += [esc(_fmt(lam)), esc(_fmt(mr))]
+        head += ["tangent λ_max (mean)", "max sharpness·η/2"]
+    out = table(head, rows, raw=True)
+    if ts is not None:
+        out += f"<p>{esc(_tangent_sentence(ts))}</p>"
+    return out
 
 
 def _sections_html(section_run: SectionRun, regimes: Sequence[Any]) -> str:

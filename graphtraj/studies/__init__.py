@@ -34,6 +34,9 @@ _EXPORTS = {
     "StudySettings": "iris",
     # regime.py
     "RegimeRun": "regime",
+    # tangent_diagram.py (named apart from the function it exports)
+    "tangent_sweep": "tangent_diagram",
+    "TangentSweep": "tangent_diagram",
 }
 
 __getattr__, __dir__, __all__ = attach(__name__, _EXPORTS)

@@ -26,6 +26,7 @@ from graphtraj.studies.regime import RegimeRun
 from graphtraj.studies.stability import StabilityResult
 from graphtraj.studies.stability import torch_threads as threads_ctx
 from graphtraj.studies.sweep import run_sweep
+from graphtraj.studies.tangent_diagram import tangent_sweep
 
 __all__ = ["StudySettings", "IrisStudy", "study_settings", "iris_study", "ACCEPTANCE_CHECKS"]
 
@@ -145,6 +146,10 @@ class IrisStudy(Result):
         The number behind each check.
     timings : dict of str to float
         Wall seconds per phase.
+    tangent : TangentSweep or None
+        Tangent-map maximal exponent and sharpness against 2/η at the sweep's
+        learning rates, from the sweep's initial conditions
+        (:func:`~graphtraj.studies.tangent_sweep`).
     """
 
     settings: StudySettings
@@ -155,6 +160,7 @@ class IrisStudy(Result):
     checks: dict[str, bool]
     check_numbers: dict[str, Any]
     timings: dict[str, float] = field(default_factory=dict)
+    tangent: Any = field(default=None, repr=False)
 
     def as_dict(self) -> dict[str, Any]:
         """Settings, verdicts, orbital and sweep results, checks, timings (no runs)."""
@@ -166,6 +172,7 @@ class IrisStudy(Result):
             "checks": dict(self.checks),
             "check_numbers": dict(self.check_numbers),
             "timings": dict(self.timings),
+            "tangent": None if self.tangent is None else self.tangent.summary(),
         }
 
     def regime(self, name: str) -> RegimeRun:
@@ -312,6 +319,9 @@ def iris_study(
     states, the ``RegimeRun`` trajectories); the orbital run; the η sweep. Each regime
     is classified by :func:`~graphtraj.studies.classify.classify_regime` and the
     findings of Danovski et al. (2024) are checked (:data:`ACCEPTANCE_CHECKS`).
+    At the sweep's learning rates, :func:`~graphtraj.studies.tangent_sweep` adds the
+    tangent-map maximal exponent over the first min(100, sweep steps) steps and the
+    sharpness against 2/η, from the same initial conditions.
 
     References
     ----------
@@ -376,12 +386,21 @@ def iris_study(
     )
     checks, check_numbers = _checks(regimes, orbital)
     timings["analysis"] = time.perf_counter() - t
+    if callable(log):
+        log("tangent map across the η sweep…")
+    t = time.perf_counter()
+    tangent = tangent_sweep(
+        settings.sweep_lrs, n_steps=min(100, settings.sweep_steps),
+        n_inits=settings.sweep_inits, seed=settings.seed, quick=settings.mode == "quick",
+        threads=torch_threads, progress=progress,
+    )
+    timings["tangent_sweep"] = time.perf_counter() - t
     study = IrisStudy(
         settings=settings,
         regimes=tuple(regimes[n] for n, *_ in settings.regimes),
         verdicts=tuple(regimes[n].extras["verdict"] for n, *_ in settings.regimes),
         orbital=orbital, diagram=diagram, checks=checks, check_numbers=check_numbers,
-        timings=timings,
+        timings=timings, tangent=tangent,
     )
     if out is not None:
         from graphtraj.report.study import write_study_report
