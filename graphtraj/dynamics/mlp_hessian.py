@@ -56,6 +56,23 @@ def _augmented_index(sizes: list[int], bias: bool) -> np.ndarray:
     return np.concatenate(out)
 
 
+def _layer_parts(layer: tuple) -> list[tuple[slice, tuple[int, ...], Any]]:
+    """(flat slice, shape, augmented-column selector) of a layer's weight and bias parts."""
+    off_w, units, n_in, off_b, bias = layer
+    parts = [(slice(off_w, off_w + units * n_in), (units, n_in), slice(0, n_in))]
+    if bias:
+        parts.append((slice(off_b, off_b + units), (units,), n_in))
+    return parts
+
+
+def _scatter(H: Any, block: Any, rows: tuple, cols: tuple) -> None:
+    """Write a block (R, U, m_r, V, m_c) in augmented order into H (R, P, P) in flat order."""
+    R = H.shape[0]
+    for rsl, rshape, rsel in _layer_parts(rows):
+        for csl, cshape, csel in _layer_parts(cols):
+            H[:, rsl, csl].view(R, *rshape, *cshape).copy_(block[:, :, rsel, :, csel])
+
+
 class MLPObjective(Objective):
     """Mean loss, gradient and exact dense Hessian of an MLP with at most one hidden layer.
 
@@ -178,10 +195,26 @@ class MLPObjective(Objective):
         """Dense Hessians (R, P, P) of the mean loss at ``W`` (R, P)."""
         torch = _torch()
         W = as_tensor64(W)
+        chunks = self._chunks(indices)
+        if len(chunks) == 1:  # one chunk of weight 1: no accumulation pass
+            return self._kernel(W, chunks[0][0], hessian=True)[1]
         acc = torch.zeros(W.shape[0], W.shape[1], W.shape[1], dtype=torch.float64)
-        for idx, weight in self._chunks(indices):
+        for idx, weight in chunks:
             acc = acc + weight * self._kernel(W, idx, hessian=True)[1]
         return acc
+
+    def grad_hvp(self, W: Any, V: Any, indices: Any = None) -> tuple[Any, Any]:
+        """Gradient (R, P) and Hessian-vector products (R, k, P) at ``W`` (R, P).
+
+        As :meth:`Objective.grad_hvp`; with a single chunk the products are one
+        batched matmul with the dense Hessian, without an accumulation pass.
+        """
+        W = as_tensor64(W)
+        V = as_tensor64(V)
+        chunks = self._chunks(indices)
+        if len(chunks) == 1 and V.shape[1] > 0:
+            return self._grad_hvp_chunk(W, V, chunks[0][0])
+        return super().grad_hvp(W, V, indices)
 
     # ------------------------------------------------------------ kernels
     def _loss_chunk(self, W: Any, idx: Any) -> Any:
@@ -195,8 +228,9 @@ class MLPObjective(Objective):
         return self._kernel(W, idx, hessian=False)[0]
 
     def _grad_hvp_chunk(self, W: Any, V: Any, idx: Any) -> tuple[Any, Any]:
+        torch = _torch()
         g, H = self._kernel(W, idx, hessian=True)
-        return g, V @ H
+        return g, torch.matmul(V, H)
 
     def _kernel(self, W: Any, idx: Any, *, hessian: bool) -> tuple[Any, Any]:
         """Mean-loss gradient (R, P) and Hessian (R, P, P) (or None) on one chunk.
@@ -228,56 +262,102 @@ class MLPObjective(Objective):
             # H[(c, m), (d, l)] = sum_n A_n[c, d] x_m x_l
             return g, self._to_flat(self._outer_block(p, XX, n, R, C, m).reshape(R, P, P))
 
+        return self._kernel_hidden(W, X, Y, hessian=hessian)
+
+    def _kernel_hidden(self, W: Any, X: Any, Y: Any, *, hessian: bool) -> tuple[Any, Any]:
+        """One-hidden-layer gradient and Hessian with the sample axis innermost.
+
+        Every per-sample tensor is laid out ``(R, ..., n)`` so that elementwise products
+        broadcast over contiguous rows of n values, and each sum over samples is one
+        (batched) matrix product. The loss curvature enters through
+        ``A[c, d, i]`` (``(diag p_i - p_i p_i^T) / n`` or ``2 I / (n C)``).
+        """
+        torch = _torch()
+        sizes = self.spec["sizes"]
+        bias = self.spec["bias"]
+        R, P = W.shape
+        n = X.shape[0]
+        C = sizes[-1]
         h = sizes[1]
+        Wa = W[:, self._inv]
+        Xt = torch.cat([X, torch.ones(n, 1, dtype=X.dtype)], 1) if bias else X
+        m = Xt.shape[1]
+        XtT = Xt.T.contiguous()  # (m, n)
         q1 = h * m
         T1 = Wa[:, :q1].reshape(R, h, m)
         T2 = Wa[:, q1:].reshape(R, C, -1)
-        a = torch.matmul(Xt, T1.transpose(1, 2))  # (R, n, h)
-        s, s1, s2 = _activation(self.spec["activation"], a)
-        st = torch.cat([s, torch.ones(R, n, 1, dtype=s.dtype)], 2) if bias else s
-        hb = st.shape[2]
-        z = torch.matmul(st, T2.transpose(1, 2))  # (R, n, C)
-        delta, p = self._loss_derivatives(z, Y, n)
+        hb = T2.shape[2]
+        s, s1, s2 = _activation(self.spec["activation"], torch.matmul(T1, XtT))  # (R, h, n)
+        st = torch.cat([s, torch.ones(R, 1, n, dtype=s.dtype)], 1) if bias else s  # (R, hb, n)
+        z = torch.matmul(T2, st)  # (R, C, n)
+        YT = Y.T
+        if self.loss_name == "cross_entropy":
+            p = torch.softmax(z, dim=1)
+            delta = (p - YT) / n
+        else:
+            p = None
+            delta = 2.0 * (z - YT) / (n * C)
         W2 = T2[:, :, :h]
-        dh = torch.matmul(delta, W2)  # (R, n, h): dL/ds
-        g1 = torch.matmul((dh * s1).transpose(1, 2), Xt)
-        g2 = torch.matmul(delta.transpose(1, 2), st)
+        W2T = W2.transpose(1, 2)  # (R, h, C)
+        dh = torch.matmul(W2T, delta)  # (R, h, n): dL/ds
+        s1dh = dh * s1  # dL/da
+        g1 = torch.matmul(s1dh, Xt)  # (R, h, m)
+        g2 = torch.matmul(delta, st.transpose(1, 2))  # (R, C, hb)
         g = torch.cat([g1.reshape(R, -1), g2.reshape(R, -1)], 1)[:, self._aug]
         if not hessian:
             return g, None
-        H = torch.empty(R, P, P, dtype=W.dtype)
-        # Theta1-Theta1: sum_n Q_n[j, k] x_m x_l with the output Jacobian B_n[c, j] x_m,
-        # B_n = W2 diag(s1_n), and Q_n = diag(s1) W2^T A_n W2 diag(s1) + diag(dh * s2).
-        if p is not None:  # cross-entropy: A_n = (diag p_n - p_n p_n^T) / n
-            outer = (W2[:, :, :, None] * W2[:, :, None, :]).reshape(R, C, h * h)
-            M = torch.matmul(p, outer).reshape(R, n, h, h)  # W2^T diag(p_n) W2
-            u = torch.matmul(p, W2)  # W2^T p_n
-            M = (M - u[:, :, :, None] * u[:, :, None, :]) / n
-        else:  # MSE: A_n = 2 I / (n C)
-            M = (torch.matmul(W2.transpose(1, 2), W2) * (2.0 / (n * C)))[:, None]
-        Q = M * (s1[:, :, :, None] * s1[:, :, None, :]) + torch.diag_embed(dh * s2)
-        H11 = torch.matmul(Q.permute(0, 2, 3, 1).reshape(R * h * h, n), XX)
-        H[:, :q1, :q1] = H11.reshape(R, h, h, m, m).permute(0, 1, 3, 2, 4).reshape(R, q1, q1)
-        # Theta2-Theta1: sum_n st_j (A_n B_n)[c, k] x_m  +  [j = k] sum_n delta_c s1_k x_m
-        B = W2[:, None, :, :] * s1[:, :, None, :]  # (R, n, C, h)
-        if p is not None:
-            pB = p[..., None] * B
-            AB = (pB - p[..., None] * pB.sum(2, keepdim=True)) / n
+        if p is not None:  # A[c, d, i] = (delta_cd p_ic - p_ic p_id) / n
+            A = p[:, :, None, :] * p[:, None, :, :]
+            A.neg_()
+            A.diagonal(dim1=1, dim2=2).add_(p.transpose(1, 2))
+            A.mul_(1.0 / n)
         else:
-            AB = B * (2.0 / (n * C))
-        S = (st[:, :, :, None] * Xt[None, :, None, :]).reshape(R, n, hb * m)
-        H21 = torch.matmul(S.transpose(1, 2), AB.reshape(R, n, C * h)).reshape(R, hb, m, C, h)
-        H21 = H21.permute(0, 3, 1, 4, 2).contiguous()  # (R, C, hb, h, m)
-        T = torch.matmul((delta[:, :, :, None] * s1[:, :, None, :]).permute(0, 2, 3, 1).reshape(-1, n), Xt)
-        diag = torch.diagonal(H21[:, :, :h], dim1=2, dim2=3)  # view (R, C, m, h)
-        diag += T.reshape(R, C, h, m).transpose(2, 3)
-        H21 = H21.reshape(R, C * hb, q1)
-        H[:, q1:, :q1] = H21
-        H[:, :q1, q1:] = H21.transpose(1, 2)
-        # Theta2-Theta2: sum_n A_n[c, d] st_j st_k
-        SS = (st[:, :, :, None] * st[:, :, None, :]).reshape(R, n, hb * hb)
-        H[:, q1:, q1:] = self._outer_block(p, SS, n, R, C, hb).reshape(R, C * hb, C * hb)
-        return g, self._to_flat(H)
+            A = torch.eye(C, dtype=W.dtype).mul_(2.0 / (n * C))[None, :, :, None].expand(R, C, C, n)
+            A = A.contiguous()
+        H = torch.empty(R, P, P, dtype=W.dtype)
+        n_in = sizes[0]
+        L1 = (0, h, n_in, h * n_in, bias)  # (weight offset, units, inputs, bias offset, bias)
+        L2 = (q1, C, h, q1 + C * h, bias)
+        # Theta1-Theta1: sum_i Q_i[j, k] x_im x_il with
+        # Q_i = diag(s1_i) W2^T A_i W2 diag(s1_i) + diag(s2_i * W2^T delta_i).
+        if p is not None:  # W2^T A_i W2 = (sum_c p_ic W2_c W2_c^T - u_i u_i^T) / n, u_i = W2^T p_i
+            outer = (W2[:, :, :, None] * W2[:, :, None, :]).permute(0, 2, 3, 1)  # (R, h, h, C)
+            Q = torch.matmul(outer.reshape(R, h * h, C), p).view(R, h, h, n)
+            Q.mul_(s1[:, :, None, :]).mul_(s1[:, None, :, :])
+            v = torch.matmul(W2T, p).mul_(s1)  # (R, h, n)
+            Q.addcmul_(v[:, :, None, :], v[:, None, :, :], value=-1.0).mul_(1.0 / n)
+        else:
+            outer = (W2[:, :, :, None, None] * W2[:, None, None, :, :]).permute(0, 2, 4, 1, 3)
+            Q = torch.matmul(outer.reshape(R, h * h, C * C), A.reshape(R, C * C, n)).view(R, h, h, n)
+            Q.mul_(s1[:, :, None, :]).mul_(s1[:, None, :, :])
+        Q.diagonal(dim1=1, dim2=2).add_(dh.mul_(s2).transpose(1, 2))
+        H11 = torch.matmul(self._xx(Xt).T, Q.view(R * h * h, n).T).view(m, m, R, h, h)
+        _scatter(H, H11.permute(2, 3, 0, 4, 1), L1, L1)
+        # Theta2-Theta1: sum_i st_ij x_im (A_i W2 diag s1_i)[c, k] + [j = k] sum_i delta_ic s1_ik x_im
+        AB = torch.matmul(W2T, A.view(R, C, C * n)).view(R, h, C, n).mul_(s1[:, :, None, :])
+        S = (st[:, :, None, :] * XtT[None, None]).view(R, hb * m, n)
+        H21 = torch.matmul(S, AB.view(R, h * C, n).transpose(1, 2)).view(R, hb, m, h, C)
+        Tr = torch.matmul((delta[:, :, None, :] * s1[:, None, :, :]).view(R, C * h, n), Xt)
+        H21 = H21.permute(0, 4, 1, 3, 2).contiguous()  # (R, C, hb, h, m)
+        H21[:, :, :h].diagonal(dim1=2, dim2=3).add_(Tr.view(R, C, h, m).transpose(2, 3))
+        _scatter(H, H21, L2, L1)
+        H[:, :q1, q1:].copy_(H[:, q1:, :q1].transpose(1, 2))
+        # Theta2-Theta2: sum_i st_ij A_i[c, d] st_ik
+        if p is not None:  # (sum_i p_ic [c = d] st_i st_i^T - (p_ic st_i)(p_id st_i)^T) / n
+            Ps = (p[:, :, None, :] * st[:, None, :, :]).view(R, C * hb, n)
+            H22 = torch.matmul(Ps, Ps.transpose(1, 2)).neg_().view(R, C, hb, C, hb)
+            D = torch.matmul(Ps, st.transpose(1, 2)).view(R, C, hb, hb)
+            H22.diagonal(dim1=1, dim2=3).add_(D.permute(0, 2, 3, 1))
+            H22.mul_(1.0 / n)
+        else:
+            AS = (A.view(R, C * C, 1, n) * st[:, None, :, :]).view(R, C * C * hb, n)
+            H22 = torch.matmul(st, AS.transpose(1, 2)).view(R, hb, C, C, hb).permute(0, 2, 1, 3, 4)
+        _scatter(H, H22, L2, L2)
+        return g, H
+
+    def _xx(self, Xt: Any) -> Any:
+        """(n, m*m) products x_im x_il of the augmented inputs."""
+        return (Xt[:, :, None] * Xt[:, None, :]).reshape(Xt.shape[0], -1)
 
     def _outer_block(self, p: Any, FF: Any, n: int, R: int, C: int, f: int) -> Any:
         """(R, C, f, C, f) block sum_n A_n[c, d] F_nj F_nk; FF = F ⊗ F is (n, f²) or (R, n, f²)."""
