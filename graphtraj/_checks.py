@@ -42,6 +42,28 @@ def check_finite(arr: np.ndarray, name: str) -> np.ndarray:
     return arr
 
 
+#: Largest magnitude for which squared differences of points stay finite in float64.
+MAX_POINT_MAGNITUDE = 1e150
+
+
+def check_magnitude(arr: np.ndarray, name: str) -> np.ndarray:
+    """Raise :class:`ValidationError` if distances between points of ``arr`` would overflow.
+
+    Euclidean distances square the coordinate differences, which overflow float64 once
+    values exceed about 1e154; the estimators that use them are invariant to rescaling,
+    so the remedy is to divide the data by its scale.
+    """
+    if arr.size and arr.dtype.kind == "f":
+        peak = float(np.max(np.abs(arr)))
+        if peak > MAX_POINT_MAGNITUDE:
+            raise ValidationError(
+                f"`{name}` must have magnitudes below {MAX_POINT_MAGNITUDE:.0e} (squared "
+                f"distances overflow float64 beyond ~1e154); got values up to {peak:.3g}. "
+                f"Divide `{name}` by its scale first (e.g. by np.abs(x).max())."
+            )
+    return arr
+
+
 def as_float_array(
     x: Any,
     name: str,

@@ -108,3 +108,36 @@ def test_none_in_object_array_is_not_nan():
     """None among numbers is rejected, not silently turned into NaN."""
     with pytest.raises(ValidationError, match="real numbers"):
         c.as_float_array(np.array([None, 1, 2], dtype=object), "x", finite=False)
+
+
+def test_check_magnitude_boundary():
+    """Values up to 1e150 pass unchanged; larger ones raise with the remedy."""
+    ok = np.array([1e150, -3.0])
+    assert c.check_magnitude(ok, "x") is ok
+    with pytest.raises(ValidationError, match=r"up to 1e\+200.*Divide `x`"):
+        c.check_magnitude(np.array([0.0, -1e200]), "x")
+
+
+@pytest.mark.parametrize("call", ["recurrence", "rosenstein", "kantz", "theiler", "nmle"])
+def test_huge_points_raise_instead_of_overflowing(call):
+    """Distance-based estimators reject |x| > 1e150 instead of reporting overflowed
+    distances (RR = 1, NaN exponents) with raw numpy warnings."""
+    from graphtraj.timeseries import (
+        GlobalRecurrenceRate,
+        lyapunov_kantz,
+        lyapunov_rosenstein,
+        network_mle,
+        recurrence_matrix,
+        theiler_window,
+    )
+
+    x = np.sin(np.arange(300) * 0.7) * 1e200
+    fns = {
+        "recurrence": lambda: recurrence_matrix(x, GlobalRecurrenceRate(0.05)),
+        "rosenstein": lambda: lyapunov_rosenstein(x, emb_dim=3),
+        "kantz": lambda: lyapunov_kantz(x, emb_dim=3),
+        "theiler": lambda: theiler_window(x),
+        "nmle": lambda: network_mle(np.c_[x, x]),
+    }
+    with pytest.raises(ValidationError, match="magnitudes below"):
+        fns[call]()

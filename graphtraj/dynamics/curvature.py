@@ -15,7 +15,7 @@ from graphtraj.dynamics.edge import EdgeOfStability, edge_of_stability
 from graphtraj.dynamics.hessian import HessianOperator
 from graphtraj.dynamics.objectives import _torch
 from graphtraj.dynamics.step_maps import TrainingMap
-from graphtraj.exceptions import ConvergenceWarning, ValidationError
+from graphtraj.exceptions import ConvergenceError, ConvergenceWarning, ValidationError
 
 __all__ = ["SharpnessResult", "sharpness", "SharpnessTrack", "sharpness_track", "METHODS"]
 
@@ -99,7 +99,14 @@ def _as_operator(operator: Any) -> tuple[Any, Any]:
                 f"`operator` must be square (P, P); got {_describe(operator)}"
             )
         if isinstance(operator, np.ndarray):
-            as_float_array(operator, "operator", 2)
+            arr = as_float_array(operator, "operator", 2)
+            asym = float(np.abs(arr - arr.T).max())
+            if asym > 1e-6 * float(np.abs(arr).max()):
+                raise ValidationError(
+                    f"`operator` must be symmetric (a Hessian); got max |A - A.T| = "
+                    f"{asym:.3g} against max |A| = {float(np.abs(arr).max()):.3g}. "
+                    "Pass (A + A.T) / 2 if the asymmetry is rounding error."
+                )
         wrapped = _Counted(operator)
         return wrapped.scipy(), (lambda: wrapped.count)
     raise ValidationError(
@@ -167,7 +174,11 @@ def sharpness(
     Raises
     ------
     ValidationError
-        For a non-square operator, ``k`` out of range, or an unknown method.
+        For a non-square or (as an array) non-symmetric operator, ``k`` out of range,
+        or an unknown method.
+    ConvergenceError
+        If ARPACK fails outright (a zero operator is not a failure: its eigenvalues
+        are 0).
 
     Warns
     -----
@@ -211,7 +222,7 @@ def sharpness(
     history = np.zeros((0, k))
     n_iter = 0
     if method == "lanczos":
-        from scipy.sparse.linalg import ArpackNoConvergence, eigsh
+        from scipy.sparse.linalg import ArpackError, ArpackNoConvergence, eigsh
 
         if maxiter is not None:
             maxiter = check_int(maxiter, "maxiter", minimum=1)
@@ -225,6 +236,15 @@ def sharpness(
             if m:
                 vals[:m] = exc.eigenvalues
                 vecs[:, :m] = exc.eigenvectors
+        except ArpackError as exc:
+            # ARPACK stops at once ("starting vector is zero") when H v0 = 0 for a random
+            # v0, i.e. H = 0 (a flat loss); then every eigenvalue is 0.
+            if np.any(np.asarray(lin.matvec(v0))):
+                raise ConvergenceError(
+                    f"Lanczos (ARPACK) failed: {exc}; use method='power'"
+                ) from None
+            vals = np.zeros(k)
+            vecs = np.linalg.qr(gen.standard_normal((P, k)))[0]
         order = np.argsort(-np.nan_to_num(vals, nan=-np.inf))
         vals, vecs = vals[order], vecs[:, order]
     else:

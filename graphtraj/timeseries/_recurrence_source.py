@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from graphtraj._checks import as_float_array, as_states, check_finite
+from graphtraj._checks import as_float_array, as_states, check_finite, check_magnitude
 from graphtraj.exceptions import UnknownOptionError, ValidationError
 
 __all__ = ["METRICS", "DistanceSource", "iter_tiles", "make_source", "resolve_metric"]
@@ -286,7 +286,7 @@ def _as_points(x: Any, name: str) -> np.ndarray:
 
     if isinstance(x, Trajectory):
         x = np.asarray(x.states[:], dtype=np.float64)
-    return as_states(x, name, min_len=1)
+    return check_magnitude(as_states(x, name, min_len=1), name)
 
 
 def check_distance_matrix(d: Any, name: str, square: bool) -> np.ndarray:

@@ -19,7 +19,7 @@ import numpy as np
 
 from graphtraj._checks import as_float_array, check_int, check_option, require_length
 from graphtraj._result import Result
-from graphtraj.exceptions import UndefinedResultWarning, ValidationError
+from graphtraj.exceptions import UndefinedResultWarning, UnreliableResultWarning, ValidationError
 from graphtraj.timeseries.embedding import delay_embed
 from graphtraj.timeseries.min_length import _rule_correlation_sum
 from graphtraj.timeseries.nolds_measures import ScalingResult, line_fit
@@ -67,7 +67,11 @@ def default_radii(series: Any) -> np.ndarray:
     True
     """
     x = as_float_array(series, "series", (1, 2), min_len=2)
-    sd = float(np.std(x, ddof=1))
+    with np.errstate(over="ignore", under="ignore"):
+        sd = float(np.std(x, ddof=1))
+    if not 0 < sd < np.inf:  # x**2 overflows (|x| ~ 1e155+) or underflows (~ 1e-155-)
+        scale = float(np.abs(x).max())
+        sd = scale * float(np.std(x / scale, ddof=1)) if scale > 0 else 0.0
     if sd == 0:
         raise ValidationError(
             "`series` must not be constant for the default radii (they scale with its "
@@ -213,6 +217,9 @@ def correlation_dimension(
         Radii with C(r) = 0 (their ln C is NaN, left out of the fit), and a NaN
         dimension when fewer than two radii have pairs — never a slope near 0 from
         counting self-pairs.
+    UnreliableResultWarning
+        Radii with C(r) = 1 (at or beyond the diameter of the point set), whose zero
+        slope biases the dimension towards 0.
 
     Notes
     -----
@@ -238,6 +245,15 @@ def correlation_dimension(
             f"(r <= {cs.radii[~ok].max():.3g}); they are NaN and left out of the fit. "
             "Use larger radii or a longer series.",
             UndefinedResultWarning,
+            stacklevel=2,
+        )
+    full = ok & (cs.counts == cs.n_pairs)
+    if full.any():
+        warnings.warn(
+            f"correlation_dimension: C(r) = 1 (every pair within r) at {int(full.sum())} of "
+            f"{ok.size} radii (r >= {cs.radii[full].min():.3g}); the slope there is 0 and "
+            "biases the dimension towards 0. Use radii below the attractor's diameter.",
+            UnreliableResultWarning,
             stacklevel=2,
         )
     slope, intercept, r2 = line_fit(lx[ok], ly[ok])

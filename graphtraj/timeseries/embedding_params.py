@@ -26,6 +26,7 @@ from graphtraj._checks import (
     as_float_array,
     as_series,
     check_int,
+    check_magnitude,
     check_option,
     check_real,
     require_length,
@@ -446,7 +447,7 @@ def theiler_window(series: Any, *, method: str = "autocorrelation", max_lag: int
     1
     """
     method = check_option(method, "method", ("autocorrelation", "mean_period"))
-    x = as_float_array(series, "series", (1, 2), min_len=2)
+    x = check_magnitude(as_float_array(series, "series", (1, 2), min_len=2), "series")
     cols = x[:, None] if x.ndim == 1 else x
     n = cols.shape[0]
     max_lag = _default_max_lag(n) if max_lag is None else check_int(max_lag, "max_lag", minimum=1)

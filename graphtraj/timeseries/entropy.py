@@ -132,7 +132,11 @@ def sample_entropy(
     n_min, how = _rule_sample_entropy(emb_dim, lag)
     require_length(x.size, n_min, "series", how)
     if tolerance is None:
-        sd = float(np.std(x, ddof=1))
+        with np.errstate(over="ignore", under="ignore"):
+            sd = float(np.std(x, ddof=1))
+        if not 0 < sd < np.inf:  # x**2 overflows (|x| ~ 1e155+) or underflows (~ 1e-155-)
+            scale = float(np.abs(x).max())
+            sd = scale * float(np.std(x / scale, ddof=1)) if scale > 0 else 0.0
         if sd == 0:
             raise ValidationError(
                 "`series` must not be constant with the default tolerance 0.2 * std "

@@ -25,6 +25,7 @@ import numpy as np
 from graphtraj._checks import (
     as_float_array,
     check_int,
+    check_magnitude,
     check_option,
     check_real,
     require_length,
@@ -197,7 +198,7 @@ def check_dt(dt: Any) -> float | None:
 def _prepare(
     series: Any, emb_dim: int, lag: int, theiler: Any, trajectory_len: int
 ) -> tuple[np.ndarray, int, int, int, int]:
-    x = as_float_array(series, "series", (1, 2), min_len=1)
+    x = check_magnitude(as_float_array(series, "series", (1, 2), min_len=1), "series")
     emb_dim = check_int(emb_dim, "emb_dim", minimum=1)
     lag = check_int(lag, "lag", minimum=1)
     trajectory_len = check_int(trajectory_len, "trajectory_len", minimum=2)

@@ -22,6 +22,7 @@ from graphtraj._checks import (
     as_float_array,
     check_finite,
     check_int,
+    check_magnitude,
     check_option,
     check_real,
     require_length,
@@ -75,7 +76,7 @@ def _as_series_obj(x: Any, name: str) -> Any:
         from graphtraj.snapshots import GraphSeries
 
         return GraphSeries.from_adjacency(np.arange(arr.shape[0]), arr)
-    return arr
+    return check_magnitude(arr, name)
 
 
 def _vectors(x: Any) -> np.ndarray:
@@ -98,6 +99,17 @@ def _length(x: Any) -> int:
     return len(x) if _is_graph_series(x) else int(x.shape[0])
 
 
+def _as_distance(value: Any) -> float:
+    """A callable metric's return value as a float; anything else is a ValidationError."""
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise ValidationError(
+            f"`metric(a, b)` must return a real number (a distance); got {value!r} of type "
+            f"{type(value).__name__}. Make the callable return a float."
+        ) from None
+
+
 def _callable_matrix(x: Any, fn: Callable[[Any, Any], float], progress: bool | None) -> np.ndarray:
     n = _length(x)
     get = _snapshots(x)
@@ -105,7 +117,7 @@ def _callable_matrix(x: Any, fn: Callable[[Any, Any], float], progress: bool | N
     d = np.zeros((n, n))
     for i in progress_bar(range(n), total=n, desc="distances", progress=progress):
         for j in range(i + 1, n):
-            d[i, j] = d[j, i] = float(fn(snaps[i], snaps[j]))
+            d[i, j] = d[j, i] = _as_distance(fn(snaps[i], snaps[j]))
     _check_distances(d, "metric(a, b)")
     return d
 
@@ -127,7 +139,7 @@ def _paired(x: Any, y: Any, metric: Any) -> np.ndarray:
     """Distances ``D(x_t, y_t)`` for two series under ``metric``."""
     if callable(metric):
         gx, gy = _snapshots(x), _snapshots(y)
-        return np.array([float(metric(gx(t), gy(t))) for t in range(_length(x))])
+        return np.array([_as_distance(metric(gx(t), gy(t))) for t in range(_length(x))])
     if metric in _VECTOR_METRICS:
         vx, vy = _vectors(x), _vectors(y)
         if vx.shape != vy.shape:
@@ -461,7 +473,8 @@ def _reference_level(x: Any, metric: Any) -> float:
     def dist(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         if callable(metric):
             get = _snapshots(x)
-            return np.array([float(metric(get(int(s)), get(int(t)))) for s, t in zip(a, b, strict=True)])
+            return np.array([_as_distance(metric(get(int(s)), get(int(t))))
+                             for s, t in zip(a, b, strict=True)])
         from graphtraj.measures import paired_distances
 
         return paired_distances(x[a], x[b], metric=metric)

@@ -363,8 +363,20 @@ def lyapunov_eckmann(
             stacklevel=2,
         )
     nolds = import_nolds()
-    exps = _run_quiet(nolds.lyap_e, x, emb_dim=emb_dim, matrix_dim=matrix_dim,
-                      min_nb=min_nb, min_tsep=theiler - 1, tau=tau)
-    return EckmannResult(np.asarray(exps, dtype=np.float64),
+    exps = np.asarray(_run_quiet(nolds.lyap_e, x, emb_dim=emb_dim, matrix_dim=matrix_dim,
+                                 min_nb=min_nb, min_tsep=theiler - 1, tau=tau),
+                      dtype=np.float64)
+    if not np.all(np.isfinite(exps)):
+        # nolds gives inf when the local neighbourhoods are degenerate (a constant or
+        # periodic series repeats the same few delay vectors): no Jacobian is defined.
+        warnings.warn(
+            "lyapunov_eckmann: the local Jacobians are undefined (the delay vectors "
+            "repeat, as in a constant or periodic series; nolds.lyap_e returned "
+            f"{exps.tolist()}); the exponents are NaN",
+            UndefinedResultWarning,
+            stacklevel=2,
+        )
+        exps = np.full(matrix_dim, np.nan)
+    return EckmannResult(exps,
                          {"emb_dim": emb_dim, "matrix_dim": matrix_dim, "min_nb": min_nb,
                           "theiler": theiler, "dt": dt, "m": m, "min_length": n_min})

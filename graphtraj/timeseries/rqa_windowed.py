@@ -92,8 +92,8 @@ def windowed_rqa(
         Shift between windows, >= 1 (default ``max(1, width // 2)``).
     times : array_like, shape (T,), optional
         Time of each sample (default: a Trajectory's ``times``), averaged per window.
-    measures : sequence of str, optional
-        Measures to keep (default all of :data:`~graphtraj.timeseries.rqa_measures.MEASURES`).
+    measures : str or sequence of str, optional
+        Measure(s) to keep (default all of :data:`~graphtraj.timeseries.rqa_measures.MEASURES`).
     metric, precomputed, theiler, min_line, min_vert, min_white, border, convention
         As in :func:`~graphtraj.timeseries.rqa_measures.rqa`.
     progress : bool, optional
@@ -134,6 +134,8 @@ def windowed_rqa(
     >>> res.starts.tolist(), (res["DET"] > 0.9).tolist()
     ([0, 60, 120, 180], [True, True, False, False])
     """
+    if isinstance(measures, str):  # one name, not its letters
+        measures = (measures,)
     names = MEASURES if measures is None else tuple(measures)
     for name in names:
         if name not in MEASURES:

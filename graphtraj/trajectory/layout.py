@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numbers
 import operator
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -217,11 +218,13 @@ class ParamLayout:
         >>> int(ParamLayout.for_mlp([4, 10, 3]).mask("weight").sum())
         70
         """
-        sizes = [int(s) for s in sizes]
-        if len(sizes) < 2 or any(s < 1 for s in sizes):
+        sizes = list(sizes)
+        if (len(sizes) < 2 or any(isinstance(s, bool) or not isinstance(s, numbers.Integral)
+                                  or s < 1 for s in sizes)):
             raise ValidationError(
-                f"`sizes` must list at least two positive layer widths; got {sizes}"
+                f"`sizes` must list at least two positive integer layer widths; got {sizes}"
             )
+        sizes = [int(s) for s in sizes]
         names: list[str] = []
         shapes: list[tuple[int, ...]] = []
         for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):

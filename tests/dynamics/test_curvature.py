@@ -74,6 +74,26 @@ def test_sharpness_validation():
         sharpness("H")
 
 
+def test_non_symmetric_array_raises():
+    """A non-symmetric array is not a Hessian: it used to give a non-converged,
+    meaningless 'sharpness' with only a ConvergenceWarning."""
+    with pytest.raises(ValidationError, match="must be symmetric"):
+        sharpness(np.array([[1.0, 2.0], [0.0, 1.0]]))
+    A = np.diag([3.0, 1.0, 2.0])
+    A[0, 1] += 1e-12  # rounding-level asymmetry is accepted
+    assert sharpness(A, rng=0).eigenvalues[0] == pytest.approx(3.0)
+
+
+@pytest.mark.parametrize("method", ["lanczos", "power"])
+def test_zero_operator_has_zero_sharpness(method):
+    """A flat loss (H = 0) has every eigenvalue 0; Lanczos used to raise a raw
+    ArpackError ('starting vector is zero')."""
+    res = sharpness(np.zeros((6, 6)), k=2, method=method, rng=0)
+    np.testing.assert_array_equal(res.eigenvalues, [0.0, 0.0])
+    assert res.converged.all()
+    np.testing.assert_allclose(res.eigenvectors.T @ res.eigenvectors, np.eye(2), atol=1e-12)
+
+
 def test_track_along_and_fresh_agree(rng):
     """Tracking along recorded states equals tracking a fresh run (least squares)."""
     X = rng.standard_normal((20, 3))

@@ -13,6 +13,7 @@ from graphtraj.exceptions import (
     NonFiniteInputError,
     UndefinedResultWarning,
     UnknownOptionError,
+    UnreliableResultWarning,
     ValidationError,
 )
 from graphtraj.timeseries import (
@@ -111,6 +112,29 @@ def test_zero_counts_give_nan_and_warning():
     msgs = [str(w.message) for w in caught if w.category is UndefinedResultWarning]
     assert any("fewer than 2 radii" in m for m in msgs) and len(msgs) == 2
     assert math.isnan(res.value)
+
+
+def test_saturated_radii_warn():
+    """Radii beyond the diameter have C(r) = 1 and slope 0: a dimension of exactly 0
+    with R² = 1 used to come back without any warning."""
+    x = np.random.default_rng(2).normal(size=100)
+    with pytest.warns(UnreliableResultWarning, match="C\\(r\\) = 1 .* at 3 of 3 radii"):
+        res = correlation_dimension(x, emb_dim=2, radii=[1e9, 2e9, 3e9])
+    assert res.value == 0.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UnreliableResultWarning)
+        correlation_dimension(x, emb_dim=2)  # the default radii stay below saturation
+
+
+@pytest.mark.parametrize("scale", [1e300, 1e-300])
+def test_default_radii_survive_float_extremes(scale):
+    """The default radii scale with the std; at |x| ~ 1e300 it overflowed to inf (then a
+    raw LinAlgError from the fit), at 1e-300 it underflowed to 0 ('constant series')."""
+    x = np.random.default_rng(0).normal(size=60)
+    np.testing.assert_allclose(default_radii(x * scale), default_radii(x) * scale, rtol=1e-12)
+    want = correlation_dimension(x, emb_dim=2, metric="chebyshev").value
+    got = correlation_dimension(x * scale, emb_dim=2, metric="chebyshev").value
+    assert got == pytest.approx(want, rel=1e-9)
 
 
 def test_memory_is_linear():

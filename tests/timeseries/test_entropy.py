@@ -85,3 +85,16 @@ def test_validation_and_lengths():
         sample_entropy(np.arange(20.0), tolerance=0.0)
     with pytest.raises(NonFiniteInputError, match="non-finite"):
         sample_entropy([1.0, np.nan, 2.0, 3.0, 4.0])
+
+
+@pytest.mark.parametrize("scale", [1e300, 1e-300])
+def test_default_tolerance_is_scale_invariant_at_float_extremes(scale):
+    """SampEn is scale-invariant with the default tolerance. At |x| ~ 1e300 the plain
+    std overflowed (tolerance inf, SampEn 0 reported as defined); at 1e-300 it underflowed
+    and the series was rejected as constant."""
+    x = np.random.default_rng(0).normal(size=60)
+    want = sample_entropy(x)
+    got = sample_entropy(x * scale)
+    assert got.value == pytest.approx(want.value, rel=1e-12)
+    assert (got.a, got.b) == (want.a, want.b)
+    assert got.tolerance == pytest.approx(want.tolerance * scale, rel=1e-12)

@@ -222,3 +222,13 @@ def test_validation_errors():
         warnings.simplefilter("ignore", UndefinedResultWarning)
         with pytest.raises(ValidationError, match="`perturbed` must be None with metric='precomputed'"):
             network_mle(np.ones(30), np.ones(30), metric="precomputed", mode="two")
+
+
+@pytest.mark.parametrize("mode", ["single", "two"])
+def test_callable_metric_returning_non_number_raises(mode):
+    """A callable metric that returns something other than a number raises our error
+    naming the callable; it used to escape as a raw 'could not convert' ValueError."""
+    g = logistic_network(60)
+    perturbed = logistic_network(60, perturb=1e-12) if mode == "two" else None
+    with pytest.raises(ValidationError, match=r"`metric\(a, b\)` must return a real number"):
+        network_mle(g, perturbed, metric=lambda a, b: "far")

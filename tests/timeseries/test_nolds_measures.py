@@ -69,6 +69,17 @@ def test_eckmann_defaults_equal_nolds_and_warn(crosscheck):
     assert res.params["m"] == 3
 
 
+@pytest.mark.parametrize("x", [np.ones(100), np.tile([0.0, 1.0], 50)], ids=["constant", "period-2"])
+def test_eckmann_degenerate_series_is_nan_with_warning(crosscheck, x):
+    """A constant or periodic series has no local Jacobians: nolds returns inf, the
+    wrapper returns NaN and says why (it used to return inf silently)."""
+    _nolds(crosscheck)
+    with pytest.warns(UndefinedResultWarning, match="Jacobians are undefined"):
+        res = lyapunov_eckmann(x, emb_dim=2, matrix_dim=2)
+    assert res.exponents.shape == (2,)
+    assert np.all(np.isnan(res.exponents))
+
+
 @pytest.mark.slow
 def test_eckmann_default_magnitude_is_wrong():
     """The documented bias: with nolds' defaults the logistic map's largest exponent is

@@ -94,3 +94,15 @@ def test_validation_errors(rng):
         windowed_rqa(x, 0.2, width=10, times=np.arange(3))
     with pytest.raises(ValidationError, match="square recurrence matrix"):
         windowed_rqa(np.ones((3, 5), bool), width=2)
+
+
+def test_single_measure_name_as_string(rng):
+    """measures="DET" means that one measure; it used to be split into letters and fail
+    with the misleading "got 'D'"."""
+    x = _walk(rng, 60)
+    one = windowed_rqa(x, 0.2, width=20, measures="DET")
+    listed = windowed_rqa(x, 0.2, width=20, measures=["DET"])
+    assert list(one.values) == ["DET"]
+    np.testing.assert_array_equal(one["DET"], listed["DET"])
+    with pytest.raises(UnknownOptionError, match="got 'RRR'"):
+        windowed_rqa(x, 0.2, width=20, measures="RRR")

@@ -109,6 +109,15 @@ def test_layout_method_validation():
         ParamLayout.for_mlp([4, 0, 3])
 
 
+@pytest.mark.parametrize("sizes", [[4, 2.5, 3], [4.0, 10, 3], [4, True, 3], ["4", 10, 3]])
+def test_layout_for_mlp_rejects_non_integer_widths(sizes):
+    """A fractional width used to be truncated silently ([4, 2.5, 3] gave a 4-2-3 layout)
+    and a string width raised a raw ValueError or was parsed."""
+    with pytest.raises(ValidationError, match="positive integer layer widths"):
+        ParamLayout.for_mlp(sizes)
+    assert ParamLayout.for_mlp([np.int64(4), 10, 3]).size == 83
+
+
 # ------------------------------------------------------------------- Trajectory
 
 LAY = ParamLayout(["w", "b"], [(2, 2), (2,)])  # P = 6
