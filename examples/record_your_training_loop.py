@@ -66,6 +66,7 @@ def main(argv: list[str] | None = None) -> None:
             loss.backward()
             opt.step()
             step += 1
+    rec.record(step, final=True)  # the state after the last step          # graphtraj
     traj = rec.to_trajectory()                                           # graphtraj
 
     # store it, read it back lazily, and measure

@@ -171,8 +171,9 @@ def _trajectory_of(run: Any, name: str) -> tuple[Any, str]:
     if isinstance(run, Ensemble):
         if run.states is None:
             raise _DataError(
-                f"run {name!r} is an ensemble without recorded states; nothing to analyse "
-                "(train it with record_every set)"
+                f"run {name!r} is an ensemble stored without weight states (only its loss "
+                "and distance curves), so there is nothing to analyse; in Python, "
+                "train_ensemble(..., record_every=k) keeps the states"
             )
         ref = int(run.reference_indices()[0])
         return run.replica(ref), f"{name} (reference replica {ref})"
@@ -237,6 +238,16 @@ def _store_path(text: str) -> str:
                      "to make one)")
 
 
+def _analysis(module: Any, traj: Any) -> Any:
+    """``module.analyze(traj)``; a model the analysis does not support gives a reason."""
+    from graphtraj.exceptions import UnsupportedModelError
+
+    try:
+        return module.analyze(traj)
+    except UnsupportedModelError as exc:
+        return {"available": False, "reason": str(exc)}
+
+
 def _cmd_analyze(args: argparse.Namespace) -> int:
     from graphtraj.report.summary import json_safe
     from graphtraj.trajectory.describe import describe_run, describe_store
@@ -270,7 +281,7 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
                 raise
             skipped[name] = str(exc)
             continue
-        results[label] = {ANALYSES[f]: modules[f].analyze(traj) for f in flags}
+        results[label] = {ANALYSES[f]: _analysis(modules[f], traj) for f in flags}
     if not results:
         raise _DataError("no run of the store holds full states to analyse")
     if args.json:
@@ -316,6 +327,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except SystemExit as exc:  # --help, --version
         return int(exc.code or 0)
+    if (getattr(args, "command", None) == "analyze" and args.run is None and len(extra) == 1
+            and not extra[0].startswith("-")):
+        args.run, extra = extra[0], []  # the run named after an option flag
     if extra:
         prog = f"graphtraj {args.command}" if args.command else "graphtraj"
         print(f"{prog}: error: unrecognized arguments: {' '.join(extra)} "

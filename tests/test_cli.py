@@ -142,11 +142,20 @@ def test_analyze_flag_json(store_path, fake_rqa, capsys):
     assert res["nested"]["nan"] is None
 
 
+def test_run_name_after_the_flags(store_path, fake_rqa, capsys):
+    """`analyze STORE --rqa --json RUN` names the run as `analyze STORE RUN --rqa --json`."""
+    assert main(["analyze", str(store_path), "--rqa", "--json", "traj"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert list(data["results"]) == ["traj"]
+    assert main(["analyze", str(store_path), "traj", "--rqa", "extra"]) == 2
+    assert "unrecognized arguments: extra" in capsys.readouterr().err
+
+
 def test_named_ensemble_without_states_exits_1(store_path, fake_rqa, capsys):
     """Asking to analyse an ensemble with no recorded states: exit 1, one line."""
     assert main(["analyze", str(store_path), "bare", "--rqa"]) == 1
     err = capsys.readouterr().err
-    assert _one_line(err) and "without recorded states" in err
+    assert _one_line(err) and "stored without weight states" in err and "record_every" in err
 
 
 def test_missing_analysis_module(store_path, monkeypatch, capsys):

@@ -200,7 +200,7 @@ class Recorder:
     Call ``rec.record(step, loss=...)`` **before** ``optimizer.step()``: it stores the
     parameters at ``step`` (the state the loss was computed on) and the batch that the
     coming step uses (``Trajectory.batches`` convention). Call it once more after the
-    loop to record the final state. Steps must increase. Parameters are copied
+    loop with ``final=True`` to record the final state. Steps must increase. Parameters are copied
     (float64), so later updates do not change the records. Each record costs O(P).
 
     A graphtraj :class:`~graphtraj.capture.models.MLP` trained by plain
@@ -281,7 +281,7 @@ class Recorder:
         return len(self._times)
 
     def record(self, step: int, *, loss: Any = None, accuracy: Any = None, lr: Any = None,
-               batch: Any = None) -> None:
+               batch: Any = None, final: bool = False) -> None:
         """Record the current parameters (and the given scalars) if ``step`` is due.
 
         Parameters
@@ -296,6 +296,9 @@ class Recorder:
         batch : array-like of int, optional
             Indices of the mini-batch the coming step uses; read from the sampler when
             omitted and one was given.
+        final : bool, default False
+            Record whatever the schedule says: use it once after the loop for the state
+            that the last step produced.
 
         Raises
         ------
@@ -310,7 +313,7 @@ class Recorder:
                 f"`step` must increase from call to call; got {step} after {self._last_step}"
             )
         self._last_step = step
-        if not self.due(step):
+        if not (final or self.due(step)):
             return
         with torch.no_grad():
             flat = torch.cat([p.detach().reshape(-1).to(torch.float64).cpu()

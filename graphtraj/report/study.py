@@ -55,12 +55,23 @@ def _per_step(x: Any) -> str:
     return text if text == "n/a" else f"{text} /step"
 
 
-def _periods_words(periods: dict) -> str:
-    """Periods seen in the loss windows, and what periods 1 and 3 mean."""
-    seen = ", ".join(f"period {int(k)}: {v} windows"
+def _periods_words(periods: dict, levels: list[float] | None = None) -> str:
+    """Periods seen in the loss windows, what periods 1 and 3 mean, and the plateau levels."""
+    seen = ", ".join(f"period {int(k)}: {v} window{'s' if v != 1 else ''}"
                      for k, v in sorted(periods.items(), key=lambda kv: int(kv[0])))
-    return ((seen or "no periodic window") + "; period-1 stretches are fixed points of the "
-            "loss (the paper's fixed points at ln 3), period-3 stretches are 3-cycles")
+    text = ((seen or "no periodic window") + "; period-1 stretches are plateaus of the "
+            "loss, period-3 stretches are 3-cycles")
+    if levels:
+        text += (" (the paper reports fixed points at ln 3 ≈ 1.10; the plateaus here are at "
+                 "L ≈ " + ", ".join(_fmt(v) for v in levels) + ")")
+    return text
+
+
+def _plateau_levels(loss: np.ndarray, stretches: Any) -> list[float]:
+    """Distinct median losses (3 significant digits) of the period-1 stretches."""
+    levels = {float(f"{np.median(loss[lo:hi]):.3g}") for lo, hi, lab in stretches.stretches
+              if lab == 1 and hi > lo and np.isfinite(loss[lo:hi]).all()}
+    return sorted(levels)
 
 
 def _yes(flag: bool) -> str:
@@ -135,9 +146,9 @@ def study_figures(study: Any) -> list[ReportFigure]:
         s = r.extras["stretches"]
         figs.append(ReportFigure(
             f"Periodic and irregular stretches at η = {r.lr:g}", figure_to_png_base64(fig),
-            f"Green: periodic windows — {_periods_words(s.periods)}; orange: irregular; "
-            f"purple: monotone; windows of {s.params['window']} steps; dotted line: ln 3 "
-            "(uniform prediction).",
+            f"Green: periodic windows — {_periods_words(s.periods, _plateau_levels(loss, s))}; "
+            f"orange: irregular; purple: monotone; windows of {s.params['window']} steps; "
+            "dotted line: ln 3 ≈ 1.10, the loss of the uniform prediction.",
         ))
 
     fig, ax = plt.subplots(figsize=(6.5, 3.6))
@@ -498,7 +509,7 @@ def write_study_report(
         body.insert(2, error_box(
             f"{len(sec_run.errors)} report section failure(s)",
             "; ".join(f"{e.key} ({e.regime}): {e.error}" for e in sec_run.errors)))
-    timing = ", ".join(f"{k} {v:.1f} s" for k, v in study.timings.items())
+    timing = ", ".join(f"{k} {v:.1f} s" for k, v in study.timings.items() if v >= 0.05)
     import graphtraj
 
     body.append(

@@ -85,6 +85,20 @@ def loss_converges(
     return bool(np.max(late) - final <= max_rise * drop)
 
 
+#: Largest step-to-step loss change of a run counted as frozen on a plateau.
+FROZEN_TOL = 1e-6
+
+
+def _frozen_levels(curves: np.ndarray) -> list[float]:
+    """Final losses of the curves whose second half is constant to ``FROZEN_TOL``."""
+    levels = []
+    for lc in curves:
+        half = lc[lc.size // 2:]
+        if half.size > 1 and np.isfinite(half).all() and np.abs(np.diff(half)).max() < FROZEN_TOL:
+            levels.append(float(half[-1]))
+    return levels
+
+
 def classify_regime(
     result: StabilityResult,
     *,
@@ -177,6 +191,7 @@ def classify_regime(
     if n_fin >= stretch_window:
         stretches = loss_stretches(ref_loss[:n_fin], window=stretch_window)
     intermittent = bool(stretches is not None and stretches.intermittent)
+    frozen_levels = [] if converges else _frozen_levels(curves[~conv])
 
     sensitive = divergent or bool(result.peak_ratio_median >= max_stable_ratio)
     if sensitive:
@@ -202,6 +217,8 @@ def classify_regime(
         "n_switches": None if stretches is None else stretches.n_switches,
         "periods": None if stretches is None else {str(k): v for k, v in stretches.periods.items()},
         "intermittent": intermittent,
+        "frozen_runs": len(frozen_levels),
+        "frozen_levels": frozen_levels,
         "exponentially_divergent": divergent,
         "sensitive": sensitive,
         "thresholds": {
@@ -213,11 +230,10 @@ def classify_regime(
         numbers["orbital_max_ratio"] = orbital.max_ratio
         numbers["orbital_acceptance_fraction"] = orbital.acceptance_fraction
 
+    ftle_text = _fmt(summ["ftle_accepted_mean"])
     parts = [
-        f"FTLE {_fmt(summ['ftle_accepted_mean'])}"
-        + ("" if _fmt(summ['ftle_accepted_mean']) == "n/a" else "/step")
-        + " accepted for "
-        f"{acc:.0%} of {result.n_inits} initial conditions",
+        (f"no accepted FTLE fit (0 of {result.n_inits} initial conditions)" if ftle_text == "n/a"
+         else f"FTLE {ftle_text}/step accepted for {acc:.0%} of {result.n_inits} initial conditions"),
         f"final loss {_fmt(float(np.nanmedian(curves[:, -1])))} (median, step "
         f"{curves.shape[1] - 1})",
         f"divergence ratio d(t)/d(0): peak of the mean {_fmt(result.max_ratio)}, "
@@ -227,6 +243,12 @@ def classify_regime(
         parts.append(
             f"loss periodic {stretches.periodic_fraction:.0%} / irregular "
             f"{stretches.irregular_fraction:.0%} of the time, {stretches.n_switches} switches"
+        )
+    if frozen_levels:
+        levels = ", ".join(_fmt(v) for v in sorted(set(round(v, 3) for v in frozen_levels)))
+        parts.append(
+            f"{len(frozen_levels)} of {curves.shape[0]} loss runs freeze on a plateau over "
+            f"their second half (loss constant to {FROZEN_TOL:g}; L = {levels})"
         )
     if orbital is not None:
         parts.append(f"orbital run (perturbed at step {orbital.t0}): peak ratio "

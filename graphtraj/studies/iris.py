@@ -238,6 +238,8 @@ def _checks(
             "periodic_fraction": None if ch_str is None else ch_str.periodic_fraction,
             "irregular_fraction": None if ch_str is None else ch_str.irregular_fraction,
             "n_switches": None if ch_str is None else ch_str.n_switches,
+            "frozen_runs": ch_verdict.numbers.get("frozen_runs", 0),
+            "frozen_levels": [float(f"{v:.3g}") for v in ch_verdict.numbers.get("frozen_levels", [])],
         },
     }
     checks = {

@@ -121,7 +121,7 @@ def fit_auto(
         slope, intercept, r2 = least_squares(xs, ys)
         return LineFit(
             first, k, slope, intercept, r2, "flat",
-            f"the curve climbs {rise:.3g}, less than {flat_fraction:g} of the headroom "
+            f"the curve rises by only {rise:.3g}, less than {flat_fraction:g} of the headroom "
             f"{headroom:.3g} to the decorrelated level: no growth over the horizon; "
             "fitted over all points",
         )

@@ -51,6 +51,11 @@ def test_records_parameters_loss_and_lr_at_due_steps(rng):
     assert traj.layout.names == ("layers.0.weight", "layers.0.bias", "layers.1.weight",
                                  "layers.1.bias")
     assert len(rec) == 6 and rec.due(16) and not rec.due(13)
+    final = torch.nn.utils.parameters_to_vector(net.parameters()).detach().numpy().copy()
+    rec.record(14, final=True)  # off schedule, recorded anyway
+    traj = rec.to_trajectory()
+    assert traj.times.tolist()[-1] == 14 and np.isnan(traj.loss[-1])
+    np.testing.assert_array_equal(traj.states[-1], final)
 
 
 def test_batches_from_sampler_and_explicit():

@@ -118,15 +118,29 @@ def test_report_wording_has_no_nan_or_bare_units(tiny_study):
 
 
 def test_stability_phrase_and_period_words():
-    """Verdict predicates read as English and periods are named: period 1 = fixed points
-    of the loss (ln 3), period 3 = cycles; a missing exponent has no unit."""
+    """Verdict predicates read as English and periods are named: period 1 = plateaus of
+    the loss (with the measured levels when given), period 3 = cycles; a missing exponent
+    has no unit."""
     from graphtraj.report.study import _per_step, _periods_words, stability_phrase
 
     assert stability_phrase("edge of stability") == "at the edge of stability"
     assert stability_phrase("chaotic") == "chaotic"
-    words = _periods_words({"1": 4, "3": 2})
-    assert "period 1: 4 windows, period 3: 2 windows" in words
-    assert "period-1 stretches are fixed points" in words and "ln 3" in words
+    words = _periods_words({"1": 4, "3": 1})
+    assert "period 1: 4 windows, period 3: 1 window;" in words
+    assert "period-1 stretches are plateaus" in words and "ln 3" not in words
     assert "period-3 stretches are 3-cycles" in words
     assert _periods_words({}).startswith("no periodic window")
+    with_levels = _periods_words({"1": 2}, [2.98, 4.93])
+    assert "fixed points at ln 3" in with_levels and "L ≈ 2.98, 4.93" in with_levels
     assert _per_step(float("nan")) == "n/a" and _per_step(0.25) == "0.25 /step"
+
+
+def test_plateau_levels_are_medians_of_period_one_stretches():
+    """Oracle: a series with plateaus at 4.93 and 2.98 around an irregular burst."""
+    from types import SimpleNamespace
+
+    from graphtraj.report.study import _plateau_levels
+
+    loss = np.r_[np.full(50, 4.93), np.linspace(1, 3, 30), np.full(40, 2.98)]
+    st = SimpleNamespace(stretches=((0, 50, 1), (50, 80, -1), (80, 120, 1)))
+    assert _plateau_levels(loss, st) == [2.98, 4.93]

@@ -138,3 +138,24 @@ def test_final_loss_and_accuracy_come_from_the_same_run(synthetic_ensemble):
     assert own.numbers["final_from"] == "ensemble" and own.numbers["final_step"] == 300
     assert own.numbers["final_accuracy_median"] == pytest.approx(
         float(np.nanmedian(res.accuracy[:, -1])), nan_ok=True)
+
+
+def test_frozen_runs_are_counted_with_their_plateau(synthetic_ensemble, rng):
+    """Oracle: 2 of 4 non-converging loss curves are constant over their second half
+    (at 4.93 and 2.98); the other two keep moving. Converging runs never count."""
+    res = _result(synthetic_ensemble, 0.0, _decaying(4))
+    moving = 1.5 + rng.random(301)
+    curves = np.stack([np.r_[moving[:150], np.full(151, 4.93)], moving,
+                       np.r_[moving[:150], np.full(151, 2.98)], moving[::-1]])
+    v = classify_regime(res, loss=curves)
+    assert v.numbers["frozen_runs"] == 2 and v.numbers["frozen_levels"] == [4.93, 2.98]
+    assert "2 of 4 loss runs freeze on a plateau" in v.evidence and "L = 2.98, 4.93" in v.evidence
+    ok = classify_regime(res)
+    assert ok.converges and ok.numbers["frozen_runs"] == 0 and "freeze" not in ok.evidence
+
+
+def test_no_accepted_ftle_reads_as_words(synthetic_ensemble):
+    """Without accepted fits the evidence says so instead of 'FTLE n/a accepted for 0%'."""
+    v = classify_regime(_result(synthetic_ensemble, 0.0, _decaying(4)))
+    assert "no accepted FTLE fit (0 of 4 initial conditions)" in v.evidence
+    assert "n/a accepted" not in v.evidence

@@ -381,3 +381,13 @@ def test_pyunicorn_convention_on_stored_asymmetric_matrix(rng):
         warnings.simplefilter("ignore", UndefinedResultWarning)
         a, b = rqa(rm), rqa(x, spec, convention="pyunicorn")
     assert a.measures() == pytest.approx(b.measures(), nan_ok=True)
+
+
+def test_entropy_of_one_line_length_is_positive_zero():
+    """One populated histogram bin has entropy exactly +0.0 (printed '0', never '-0')."""
+    import math
+
+    from graphtraj.timeseries.rqa_measures import _entropy
+
+    v = _entropy(np.array([0, 5, 0]))
+    assert v == 0.0 and math.copysign(1.0, v) == 1.0

@@ -206,8 +206,9 @@ def _summary(regime: Any, n: dict[str, Any]) -> str:
         f"{', '.join(_fmt(v) for v in sp['spectral_norm_final'])}, and the algebraic "
         f"connectivity of |W| from {_fmt(sp['algebraic_connectivity'][0], '.3g')} to "
         f"{_fmt(sp['algebraic_connectivity'][1], '.3g')}. "
-        f"Structural balance against sign shuffling: mean z = "
-        f"{', '.join(_fmt(v) for v in z)} per layer."
+        f"Structural balance against sign shuffling, mean z-score per layer: "
+        f"{', '.join(f'{_fmt(v)} (layer {i + 1})' for i, v in enumerate(z))}; z > 2 is more "
+        f"balanced than the shuffled signs, z < -2 less."
     )
     return html.escape(text)
 

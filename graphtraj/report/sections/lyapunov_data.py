@@ -90,9 +90,20 @@ def _loss_part(traj: Any, max_points: int) -> tuple[dict[str, Any], dict[str, An
 
 
 def _graph_series(traj: Any, idx: np.ndarray) -> Any:
+    """Records ``idx`` as a GraphSeries, or as (T, P) weight vectors for a model that is
+    not a layered network (e.g. with normalization layers): the L1 distance is the same."""
+    from graphtraj.exceptions import UnsupportedModelError
     from graphtraj.snapshots import GraphSeries
 
-    return GraphSeries.from_trajectory(traj.isel(idx))
+    sub = traj.isel(idx)
+    try:
+        return GraphSeries.from_trajectory(sub)
+    except UnsupportedModelError:
+        return np.asarray(sub.states[:], dtype=np.float64)
+
+
+def _vectors(x: Any) -> np.ndarray:
+    return x if isinstance(x, np.ndarray) else x.vectors()
 
 
 def _finite_rows(traj: Any) -> int:
@@ -114,7 +125,8 @@ def _nmle_part(ref: Any, pert: Any | None, max_snapshots: int) -> tuple[dict[str
     if idx.size >= 2:
         gs = _graph_series(ref, idx)
         dt = _record_dt(ref.times[idx])
-        vec = gs.vectors()
+        vec = _vectors(gs)
+        numbers["space"] = "weight vectors" if isinstance(gs, np.ndarray) else "layered graph"
         theiler = max(1, min(theiler_window(vec), idx.size // 10)) if idx.size >= 4 else 1
         single, err = _quiet(network_mle, gs, theiler=theiler,
                              trajectory_len=min(TRAJECTORY_LEN, max(2, idx.size // 4)), dt=dt)

@@ -83,10 +83,14 @@ def _graph_view(traj: Any, metric: str | None) -> tuple[Any, Any, dict[str, Any]
     name, why = _graph_metric(metric)
     if name is None:
         return None, None, {"available": False, "reason": why}
+    from graphtraj.exceptions import UnsupportedModelError
     from graphtraj.measures import distance_matrix
     from graphtraj.snapshots import GraphSeries
 
-    series = GraphSeries.from_trajectory(traj)
+    try:
+        series = GraphSeries.from_trajectory(traj)
+    except UnsupportedModelError as exc:  # e.g. normalization layers: weight space only
+        return None, None, {"available": False, "reason": str(exc)}
     d = distance_matrix(series, metric=name)
     rm, res, numbers = _view(d, metric=None, precomputed=True)
     numbers.update(available=True, metric=name)
@@ -106,6 +110,10 @@ def _compute(traj: Any, max_snapshots: int, graph_snapshots: int, graph_metric: 
     return {"weights": num_w, "graph": num_g}, extras
 
 
+#: Default sizes (weight-space states, graph snapshots) of the report and of ``analyze``.
+MAX_SNAPSHOTS, GRAPH_SNAPSHOTS = 1000, 600
+
+
 def analyze(traj: Any, **options: Any) -> dict[str, Any]:
     """RQA numbers of one trajectory in weight space and in graph space (JSON-able).
 
@@ -113,10 +121,11 @@ def analyze(traj: Any, **options: Any) -> dict[str, Any]:
     ----------
     traj : Trajectory
         A training run with recorded states.
-    max_snapshots : int, default 2000
-        States evenly subsampled to at most this many (weight space).
-    graph_snapshots : int, default 1000
-        At most this many snapshots in graph space.
+    max_snapshots : int, default 1000
+        States evenly subsampled to at most this many (weight space); the study's
+        report uses the same default, so both give the same numbers for a run.
+    graph_snapshots : int, default 600
+        At most this many snapshots in graph space (as in the report).
     graph_metric : str, optional
         A :data:`graphtraj.measures.METRICS` name (default: the first of
         :data:`GRAPH_METRICS` that is registered).
@@ -142,8 +151,8 @@ def analyze(traj: Any, **options: Any) -> dict[str, Any]:
     """
     numbers, _ = _compute(
         traj,
-        int(options.get("max_snapshots", 2000)),
-        int(options.get("graph_snapshots", 1000)),
+        int(options.get("max_snapshots", MAX_SNAPSHOTS)),
+        int(options.get("graph_snapshots", GRAPH_SNAPSHOTS)),
         options.get("graph_metric"),
     )
     return numbers
@@ -185,8 +194,8 @@ def build(regime: Any) -> Any:
     from graphtraj.report.section import ReportFigure, Section, figure_to_png_base64
 
     quick = bool(regime.quick)
-    numbers, extras = _compute(regime.reference, 200 if quick else 1000,
-                               120 if quick else 600, None)
+    numbers, extras = _compute(regime.reference, 200 if quick else MAX_SNAPSHOTS,
+                               120 if quick else GRAPH_SNAPSHOTS, None)
     figures = []
     if extras:
         figures.append(ReportFigure(

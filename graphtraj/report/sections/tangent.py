@@ -90,7 +90,7 @@ def _numbers(m: dict[str, Any], lr: float) -> dict[str, Any]:
         "max_exponent": _finite(ex[0]),
         "max_exponent_early": _finite(spec.finite_time_exponents(spec.params["t0"], early_stop)[0, 0]),
         "max_exponent_stderr": _finite(spec.stderr[0, 0]),
-        "spectrum": [float(v) for v in ex],
+        "spectrum": [float(v) for v in np.sort(ex)[::-1]],
         "n_exponents": int(ex.size),
         "n_positive": int(np.sum(ex > ZERO_TOL)),
         "n_near_zero": int(np.sum(np.abs(ex) <= ZERO_TOL)),
@@ -176,9 +176,13 @@ def _summary(regime: Any, nums: dict[str, Any], pert: dict[str, Any] | None) -> 
             parts.append(f"Sharpness stays below 2/η = {_fmt(thr)} (max {_fmt(nums['sharpness_max'])}): "
                          "far from the edge of stability.")
         else:
+            n_cross = nums["n_crossings"]
+            start = (f"Sharpness starts above 2/η = {_fmt(thr)} ({_fmt(nums['sharpness_initial'])})"
+                     if nums["first_reach"] == 0 else
+                     f"Sharpness {_fmt(nums['sharpness_initial'])} at the start reaches 2/η = "
+                     f"{_fmt(thr)} at step {nums['first_reach']}")
             parts.append(
-                f"Sharpness {_fmt(nums['sharpness_initial'])} at the start reaches 2/η = {_fmt(thr)} "
-                f"at step {nums['first_reach']}, crosses it {nums['n_crossings']} times and averages "
+                f"{start}, crosses it {n_cross} time{'s' if n_cross != 1 else ''} and averages "
                 f"{_fmt(nums['late_ratio'])}×2/η over the second half"
                 + (": edge of stability." if 0.7 < nums["late_ratio"] < 1.5 else "."))
     return html.escape(" ".join(parts))
@@ -258,8 +262,11 @@ def analyze(traj: Any, **options: Any) -> dict[str, Any]:
     -------
     dict
         JSON-able numbers: maximal exponent (whole range and first 100 steps), the
-        spectrum, counts of positive and near-zero exponents, sharpness statistics and
-        the edge-of-stability summary.
+        spectrum (sorted in decreasing order), counts of positive and near-zero
+        exponents, sharpness statistics and the edge-of-stability summary. The maximal
+        exponent is the rate of the first Benettin/QR direction, which converges to λ1;
+        over a finite run, near-zero exponents of later directions can exceed it by
+        about their standard error.
 
     Raises
     ------

@@ -289,7 +289,7 @@ def build(regime: Any) -> Any:
             title="HVG degree distributions",
             png_base64=figure_to_png_base64(fig),
             caption="Degree distributions of the horizontal visibility graphs on log-linear "
-                    "axes, the fitted exponential tail and the i.i.d. law (dashed, λ = ln 3/2).",
+                    "axes, the fitted exponential tail and the i.i.d. law (dashed, λ = ln(3/2)).",
         ))
     g = extras.get("loss_graph")
     if g is not None and not quick:

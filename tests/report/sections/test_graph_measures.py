@@ -53,6 +53,8 @@ def test_build_numbers_match_direct_calls(quick):
     assert n["mantel"]["laplacian"]["r"] == pytest.approx(r)
     assert sec.summary_html.startswith("For η = 1, graph space")
     assert f"{r:.2f}" in sec.summary_html
+    z = n["motifs"]["balance_z_mean"]
+    assert f"mean z-score per layer: {z[0]:.2f} (layer 1)" in sec.summary_html
     # analyze() computes the very same numbers (same seeds)
     assert json.dumps(n, sort_keys=True) == json.dumps(section.analyze(traj, quick=quick), sort_keys=True)
 
