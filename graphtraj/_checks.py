@@ -64,6 +64,20 @@ def check_magnitude(arr: np.ndarray, name: str) -> np.ndarray:
     return arr
 
 
+def scaled_std(x: np.ndarray) -> float:
+    """Sample standard deviation (ddof 1) that neither overflows nor underflows.
+
+    ``np.std`` squares the deviations, which overflows for |x| beyond ~1e154 and
+    underflows below ~1e-154; then the data are divided by their largest magnitude first.
+    """
+    with np.errstate(over="ignore", under="ignore"):
+        sd = float(np.std(x, ddof=1))
+    if not 0 < sd < np.inf:
+        scale = float(np.abs(x).max())
+        sd = scale * float(np.std(x / scale, ddof=1)) if scale > 0 else 0.0
+    return sd
+
+
 def as_float_array(
     x: Any,
     name: str,

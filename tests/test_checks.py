@@ -141,3 +141,11 @@ def test_huge_points_raise_instead_of_overflowing(call):
     }
     with pytest.raises(ValidationError, match="magnitudes below"):
         fns[call]()
+
+
+@pytest.mark.parametrize("scale", [1.0, 1e200, 1e-200])
+def test_scaled_std_matches_numpy_at_any_scale(scale):
+    """Oracle: std of [1, 2, 3, 4] (ddof 1) is sqrt(5/3), times the scale, with no overflow."""
+    x = np.array([1.0, 2.0, 3.0, 4.0]) * scale
+    assert c.scaled_std(x) == pytest.approx(np.sqrt(5 / 3) * scale, rel=1e-12)
+    assert c.scaled_std(np.zeros(4)) == 0.0

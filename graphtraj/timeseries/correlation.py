@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from graphtraj._checks import as_float_array, check_int, check_option, require_length
+from graphtraj._checks import as_float_array, check_int, check_option, require_length, scaled_std
 from graphtraj._result import Result
 from graphtraj.exceptions import UndefinedResultWarning, UnreliableResultWarning, ValidationError
 from graphtraj.timeseries.embedding import delay_embed
@@ -67,11 +67,7 @@ def default_radii(series: Any) -> np.ndarray:
     True
     """
     x = as_float_array(series, "series", (1, 2), min_len=2)
-    with np.errstate(over="ignore", under="ignore"):
-        sd = float(np.std(x, ddof=1))
-    if not 0 < sd < np.inf:  # x**2 overflows (|x| ~ 1e155+) or underflows (~ 1e-155-)
-        scale = float(np.abs(x).max())
-        sd = scale * float(np.std(x / scale, ddof=1)) if scale > 0 else 0.0
+    sd = scaled_std(x)
     if sd == 0:
         raise ValidationError(
             "`series` must not be constant for the default radii (they scale with its "

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 from scipy.spatial import cKDTree
 
-from graphtraj._checks import as_series, check_int, check_real, require_length
+from graphtraj._checks import as_series, check_int, check_real, require_length, scaled_std
 from graphtraj._result import Result
 from graphtraj.exceptions import UndefinedResultWarning, ValidationError
 from graphtraj.timeseries.min_length import _rule_sample_entropy
@@ -132,11 +132,7 @@ def sample_entropy(
     n_min, how = _rule_sample_entropy(emb_dim, lag)
     require_length(x.size, n_min, "series", how)
     if tolerance is None:
-        with np.errstate(over="ignore", under="ignore"):
-            sd = float(np.std(x, ddof=1))
-        if not 0 < sd < np.inf:  # x**2 overflows (|x| ~ 1e155+) or underflows (~ 1e-155-)
-            scale = float(np.abs(x).max())
-            sd = scale * float(np.std(x / scale, ddof=1)) if scale > 0 else 0.0
+        sd = scaled_std(x)
         if sd == 0:
             raise ValidationError(
                 "`series` must not be constant with the default tolerance 0.2 * std "
