@@ -113,7 +113,7 @@ class SGDRule(UpdateRule):
         if self.weight_decay:
             g = g + self.weight_decay * w
         if not self.momentum:
-            return w - self.lr * g, s
+            return w.add(g, alpha=-self.lr), s  # one fused pass over w and g
         buf = self.momentum * s + g
         step = g + self.momentum * buf if self.nesterov else buf
         return w - self.lr * step, buf

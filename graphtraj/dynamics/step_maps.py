@@ -411,6 +411,8 @@ class TrainingMap(StepMap):
         g, hdw = self.objective.grad_hvp(w, dw, self._batch(t))
         w1, s1 = self.rule.update(w, s, g, t)
         dw1, ds1 = self.rule.tangent(w, s, g, t, dw, ds, hdw)
+        if ds1.shape[2] == 0:  # no optimizer state (plain GD/SGD): skip a copy
+            return w1, dw1
         return torch.cat([w1, s1], dim=1), torch.cat([dw1, ds1], dim=2)
 
     def loss(self, x: Any) -> Any:

@@ -104,3 +104,23 @@ def test_softmax_shift_directions_are_neutral(rng):
     for obj in (MLPObjective(SPECS[0], X, y), make_objective({"sizes": [4, 10, 3]}, X, y)):
         g, hv = obj.grad_hvp(w, torch.as_tensor(V)[None])
         assert hv.abs().max() < 1e-14 and (torch.as_tensor(V) @ g[0]).abs().max() < 1e-15
+
+
+def test_grouped_initial_conditions_give_the_same_hessian(rng, monkeypatch):
+    """The kernel works on cache-sized groups of initial conditions; groups of one give
+    the Hessians and gradients of a single pass (to rounding: BLAS may sum in another
+    order for another batch size)."""
+    from graphtraj.dynamics import mlp_hessian
+
+    spec = SPECS[0]
+    X, y = rng.standard_normal((30, 4)), rng.integers(0, 3, 30)
+    obj = MLPObjective(spec, X, y)
+    W = torch.as_tensor(rng.standard_normal((5, 83)))
+    H, g = obj.hessian(W), obj.grad(W)
+    monkeypatch.setattr(mlp_hessian, "_CACHE_BYTES", 1)
+    assert torch.allclose(obj.hessian(W), H, rtol=0, atol=1e-14)
+    assert torch.allclose(obj.grad(W), g, rtol=0, atol=1e-15)
+    V = torch.as_tensor(rng.standard_normal((5, 2, 83)))
+    g2, hv = obj.grad_hvp(W, V)
+    assert torch.allclose(hv, torch.matmul(V, H), rtol=0, atol=1e-13)
+    assert torch.allclose(g2, g, rtol=0, atol=1e-15)
