@@ -83,8 +83,9 @@ def main(argv: list[str] | None = None) -> None:
         print(f"{back.times[i]:>6} {back.loss[i]:>10.4f} {speed[i]:>9.4f}")
     q = len(speed) // 4 + 1
     print(f"first quarter: the weights moved {speed[:q].mean():.3f} (L1 per 5 steps) at a "
-          f"mean batch loss of {back.loss[:q].mean():.3f}; last quarter: "
-          f"{speed[-q:].mean():.3f} at {back.loss[-q:].mean():.3f}")
+          f"mean batch loss of {np.nanmean(back.loss[:q]):.3f}; last quarter: "
+          f"{speed[-q:].mean():.3f} at {np.nanmean(back.loss[-q:]):.3f}")
+    # (the final record, made after the loop, has no batch loss: NaN, skipped by nanmean)
 
 if __name__ == "__main__":
     main()

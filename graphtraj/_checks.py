@@ -35,7 +35,7 @@ def check_finite(arr: np.ndarray, name: str) -> np.ndarray:
         n_nan = int(np.isnan(arr).sum())
         raise NonFiniteInputError(
             f"`{name}` must contain only finite values; got {bad.size} non-finite "
-            f"entries ({n_nan} NaN), the first at flat index {int(bad[0])}. "
+            f"entr{'y' if bad.size == 1 else 'ies'} ({n_nan} NaN), the first at flat index {int(bad[0])}. "
             "Remove or interpolate them first (diverged training runs are marked "
             "in `Ensemble.diverged_at`; analyse the finite part)."
         )

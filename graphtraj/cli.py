@@ -126,7 +126,7 @@ def _cmd_study(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from graphtraj._progress import progress_enabled
-    from graphtraj.report.study import stability_phrase
+    from graphtraj.report.study import stability_phrase, transient_note
     from graphtraj.studies.iris import ACCEPTANCE_CHECKS, iris_study
 
     out = Path(args.out)
@@ -152,7 +152,7 @@ def _cmd_study(args: argparse.Namespace) -> int:
     for v in study.verdicts:
         conv = "converges" if v.converges else "does not converge"
         print(f"  η = {v.lr:g}: training {conv}; trajectory is "
-              f"{stability_phrase(v.stability)}")
+              f"{stability_phrase(v.stability)}{transient_note(v.numbers)}")
     n_ok = sum(study.checks.values())
     print(f"  paper's findings reproduced: {n_ok} of {len(study.checks)}")
     for key, ok in study.checks.items():

@@ -52,7 +52,7 @@ def stability_phrase(stability: str) -> str:
 def _per_step(x: Any) -> str:
     """An exponent with its unit, or plain "n/a" (no unit on a missing value)."""
     text = _fmt(x)
-    return text if text == "n/a" else f"{text} /step"
+    return text if text == "n/a" else f"{text}/step"
 
 
 def _periods_words(periods: dict, levels: list[float] | None = None) -> str:
@@ -67,11 +67,39 @@ def _periods_words(periods: dict, levels: list[float] | None = None) -> str:
     return text
 
 
+def _frozen_words(numbers: dict) -> str:
+    """One sentence on the runs of a regime that end frozen on a loss plateau."""
+    levels, starts = numbers.get("frozen_levels") or [], numbers.get("frozen_from") or []
+    if not levels:
+        return ""
+    from graphtraj.studies.classify import plateau_levels_text
+
+    text = plateau_levels_text(levels)
+    return (f" Across the {numbers.get('n_loss_runs', '?')} loss runs of this regime, {len(levels)} end "
+            f"frozen on a plateau (from steps {min(starts)}–{max(starts)} on) at L ≈ {text}.")
+
+
 def _plateau_levels(loss: np.ndarray, stretches: Any) -> list[float]:
     """Distinct median losses (3 significant digits) of the period-1 stretches."""
     levels = {float(f"{np.median(loss[lo:hi]):.3g}") for lo, hi, lab in stretches.stretches
               if lab == 1 and hi > lo and np.isfinite(loss[lo:hi]).all()}
     return sorted(levels)
+
+
+def transient_note(numbers: dict) -> str:
+    """" (transient: k of n loss runs end frozen on a plateau)" or "".
+
+    Examples
+    --------
+    >>> transient_note({"frozen_runs": 8, "n_loss_runs": 10})
+    ' (transient: 8 of 10 loss runs end frozen on a plateau)'
+    >>> transient_note({"frozen_runs": 0})
+    ''
+    """
+    k = int(numbers.get("frozen_runs") or 0)
+    if not k:
+        return ""
+    return f" (transient: {k} of {numbers.get('n_loss_runs', '?')} loss runs end frozen on a plateau)"
 
 
 def _yes(flag: bool) -> str:
@@ -148,7 +176,8 @@ def study_figures(study: Any) -> list[ReportFigure]:
             f"Periodic and irregular stretches at η = {r.lr:g}", figure_to_png_base64(fig),
             f"Green: periodic windows — {_periods_words(s.periods, _plateau_levels(loss, s))}; "
             f"orange: irregular; purple: monotone; windows of {s.params['window']} steps; "
-            "dotted line: ln 3 ≈ 1.10, the loss of the uniform prediction.",
+            "dotted line: ln 3 ≈ 1.10, the loss of the uniform prediction."
+            + _frozen_words(r.extras["verdict"].numbers),
         ))
 
     fig, ax = plt.subplots(figsize=(6.5, 3.6))
@@ -343,7 +372,7 @@ def _answer_html(study: Any) -> str:
     for r, v in zip(study.regimes, study.verdicts, strict=True):
         conv = "converges" if v.converges else "does not converge"
         words.append(f"at η = {r.lr:g} training {conv} and the trajectory is "
-                     f"{stability_phrase(v.stability)}")
+                     f"{stability_phrase(v.stability)}{transient_note(v.numbers)}")
     lead = "; ".join(words)
     lead = lead[0].upper() + lead[1:] + "."
     evidence = "".join(f"<li><b>η = {v.lr:g}</b>: {esc(v.evidence)}.</li>" for v in study.verdicts)

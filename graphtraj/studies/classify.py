@@ -89,14 +89,41 @@ def loss_converges(
 FROZEN_TOL = 1e-6
 
 
-def _frozen_levels(curves: np.ndarray) -> list[float]:
-    """Final losses of the curves whose second half is constant to ``FROZEN_TOL``."""
-    levels = []
+def plateau_levels_text(levels: list[float]) -> str:
+    """Distinct plateau levels (3 significant digits), ln 3 and ln 2 named.
+
+    Examples
+    --------
+    >>> plateau_levels_text([4.9301, 1.0986123, 4.9302])
+    '1.1 (ln 3), 4.93'
+    """
+    out = []
+    for v in sorted({float(f"{v:.3g}") for v in levels}):
+        name = next((n for n, c in (("ln 3", np.log(3)), ("ln 2", np.log(2)))
+                     if abs(v - c) < 5e-3), None)
+        out.append(f"{v:.3g}" + (f" ({name})" if name else ""))
+    return ", ".join(out)
+
+
+def _frozen(curves: np.ndarray) -> tuple[list[float], list[int]]:
+    """Plateau level and first frozen step of each curve that *ends* frozen.
+
+    A curve ends frozen when its loss changes by less than ``FROZEN_TOL`` per step over
+    its last ``max(100, S // 10)`` steps (S = curve length); the frozen stretch is
+    followed back to where that first fails.
+    """
+    levels: list[float] = []
+    starts: list[int] = []
     for lc in curves:
-        half = lc[lc.size // 2:]
-        if half.size > 1 and np.isfinite(half).all() and np.abs(np.diff(half)).max() < FROZEN_TOL:
-            levels.append(float(half[-1]))
-    return levels
+        if lc.size < 2 or not np.isfinite(lc[-1]):
+            continue
+        moving = ~(np.abs(np.diff(lc)) < FROZEN_TOL)  # NaN counts as moving
+        last = np.flatnonzero(moving)
+        start = int(last[-1]) + 1 if last.size else 0
+        if lc.size - 1 - start >= max(100, lc.size // 10):
+            levels.append(float(lc[-1]))
+            starts.append(start)
+    return levels, starts
 
 
 def classify_regime(
@@ -191,7 +218,7 @@ def classify_regime(
     if n_fin >= stretch_window:
         stretches = loss_stretches(ref_loss[:n_fin], window=stretch_window)
     intermittent = bool(stretches is not None and stretches.intermittent)
-    frozen_levels = [] if converges else _frozen_levels(curves[~conv])
+    frozen_levels, frozen_from = ([], []) if converges else _frozen(curves[~conv])
 
     sensitive = divergent or bool(result.peak_ratio_median >= max_stable_ratio)
     if sensitive:
@@ -217,8 +244,10 @@ def classify_regime(
         "n_switches": None if stretches is None else stretches.n_switches,
         "periods": None if stretches is None else {str(k): v for k, v in stretches.periods.items()},
         "intermittent": intermittent,
+        "n_loss_runs": int(curves.shape[0]),
         "frozen_runs": len(frozen_levels),
         "frozen_levels": frozen_levels,
+        "frozen_from": frozen_from,
         "exponentially_divergent": divergent,
         "sensitive": sensitive,
         "thresholds": {
@@ -245,10 +274,13 @@ def classify_regime(
             f"{stretches.irregular_fraction:.0%} of the time, {stretches.n_switches} switches"
         )
     if frozen_levels:
-        levels = ", ".join(_fmt(v) for v in sorted(set(round(v, 3) for v in frozen_levels)))
+        levels = plateau_levels_text(frozen_levels)
+        when = (f"step {min(frozen_from)}" if min(frozen_from) == max(frozen_from)
+                else f"steps {min(frozen_from)}–{max(frozen_from)}")
         parts.append(
-            f"{len(frozen_levels)} of {curves.shape[0]} loss runs freeze on a plateau over "
-            f"their second half (loss constant to {FROZEN_TOL:g}; L = {levels})"
+            f"{len(frozen_levels)} of {curves.shape[0]} loss runs end frozen on a plateau "
+            f"(loss constant to {FROZEN_TOL:g} per step from {when} on; L = {levels}): "
+            "the irregular dynamics is transient in those runs"
         )
     if orbital is not None:
         parts.append(f"orbital run (perturbed at step {orbital.t0}): peak ratio "

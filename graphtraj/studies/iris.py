@@ -240,6 +240,7 @@ def _checks(
             "n_switches": None if ch_str is None else ch_str.n_switches,
             "frozen_runs": ch_verdict.numbers.get("frozen_runs", 0),
             "frozen_levels": [float(f"{v:.3g}") for v in ch_verdict.numbers.get("frozen_levels", [])],
+            "frozen_from": ch_verdict.numbers.get("frozen_from", []),
         },
     }
     checks = {

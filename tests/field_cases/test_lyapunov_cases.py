@@ -166,7 +166,7 @@ def test_c6_one_nan_is_rejected_up_front():
         lambda: network_mle(x.reshape(100, 10)),
     ]
     for call in calls:
-        with pytest.raises(NonFiniteInputError, match="1 non-finite entries \\(1 NaN\\)"):
+        with pytest.raises(NonFiniteInputError, match="1 non-finite entry \\(1 NaN\\)"):
             call()
 
 

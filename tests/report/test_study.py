@@ -132,7 +132,18 @@ def test_stability_phrase_and_period_words():
     assert _periods_words({}).startswith("no periodic window")
     with_levels = _periods_words({"1": 2}, [2.98, 4.93])
     assert "fixed points at ln 3" in with_levels and "L ≈ 2.98, 4.93" in with_levels
-    assert _per_step(float("nan")) == "n/a" and _per_step(0.25) == "0.25 /step"
+    assert _per_step(float("nan")) == "n/a" and _per_step(0.25) == "0.25/step"
+
+
+def test_frozen_words():
+    """The caption sentence on frozen runs: count, step range and distinct levels."""
+    from graphtraj.report.study import _frozen_words
+
+    assert _frozen_words({"frozen_levels": []}) == ""
+    text = _frozen_words({"n_loss_runs": 10, "frozen_levels": [4.9301, 1.0986, 4.9302],
+                          "frozen_from": [2050, 8217, 4000]})
+    assert text == (" Across the 10 loss runs of this regime, 3 end frozen on a plateau "
+                    "(from steps 2050–8217 on) at L ≈ 1.1 (ln 3), 4.93.")
 
 
 def test_plateau_levels_are_medians_of_period_one_stretches():

@@ -141,17 +141,21 @@ def test_final_loss_and_accuracy_come_from_the_same_run(synthetic_ensemble):
 
 
 def test_frozen_runs_are_counted_with_their_plateau(synthetic_ensemble, rng):
-    """Oracle: 2 of 4 non-converging loss curves are constant over their second half
-    (at 4.93 and 2.98); the other two keep moving. Converging runs never count."""
+    """Oracle: of 4 non-converging loss curves (301 steps), two end constant from steps
+    150 and 180 on (at 4.93 and ln 3), one freezes only for its last 50 steps (< 100:
+    not counted) and one keeps moving. Converging runs never count."""
     res = _result(synthetic_ensemble, 0.0, _decaying(4))
     moving = 1.5 + rng.random(301)
-    curves = np.stack([np.r_[moving[:150], np.full(151, 4.93)], moving,
-                       np.r_[moving[:150], np.full(151, 2.98)], moving[::-1]])
+    curves = np.stack([np.r_[moving[:151], np.full(150, 4.93)], moving,
+                       np.r_[moving[:181], np.full(120, np.log(3))],
+                       np.r_[moving[:251], np.full(50, 2.0)]])
     v = classify_regime(res, loss=curves)
-    assert v.numbers["frozen_runs"] == 2 and v.numbers["frozen_levels"] == [4.93, 2.98]
-    assert "2 of 4 loss runs freeze on a plateau" in v.evidence and "L = 2.98, 4.93" in v.evidence
+    assert v.numbers["frozen_runs"] == 2 and v.numbers["frozen_from"] == [151, 181]
+    assert v.numbers["frozen_levels"] == pytest.approx([4.93, np.log(3)])
+    assert ("2 of 4 loss runs end frozen on a plateau (loss constant to 1e-06 per step from "
+            "steps 151–181 on; L = 1.1 (ln 3), 4.93)") in v.evidence
     ok = classify_regime(res)
-    assert ok.converges and ok.numbers["frozen_runs"] == 0 and "freeze" not in ok.evidence
+    assert ok.converges and ok.numbers["frozen_runs"] == 0 and "frozen" not in ok.evidence
 
 
 def test_no_accepted_ftle_reads_as_words(synthetic_ensemble):

@@ -217,7 +217,7 @@ def _fmt(entry: dict[str, Any] | None) -> str:
     if entry.get("status") == "flat":
         return "flat (no growth)"
     if entry.get("scaling_region") and math.isfinite(entry.get("exponent", math.nan)):
-        return f"{entry['exponent']:.3g}"
+        return f"{entry['exponent']:.3g} per step"
     return "no scaling region"
 
 
@@ -350,7 +350,7 @@ def build(regime: Any) -> Any:
     parts = [
         f"<p><b>{html.escape(verdict[0].upper() + verdict[1:])}.</b>{html.escape(sep_txt)} ",
         f"Loss series ({LOSS_EMB_DIM}-dimensional delay embedding): Rosenstein λ = "
-        f"{_fmt(ros)}, Kantz λ = {_fmt(kan)} per step. " if loss.get("available")
+        f"{_fmt(ros)}, Kantz λ = {_fmt(kan)}. " if loss.get("available")
         else "No loss series was recorded. ",
         f"Graph trajectory (L1 distance): nMLE = {_fmt(nm.get('single'))} from the one "
         f"trajectory, {_fmt(nm.get('two'))} from the reference against its perturbed copy",

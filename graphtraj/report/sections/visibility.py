@@ -219,9 +219,12 @@ def _sentence(label: str, num: dict[str, Any]) -> str:
     if not math.isfinite(d):
         return f"The {label} series is too short to analyse."
     if math.isfinite(p) and p < 0.05:
-        rev = f"time-irreversible (D = {d:.3f}, p = {p:.3f} against {num['n_surrogates']} shuffles)"
+        rev = (f"time-irreversible (D = {d:.3f}, the Kullback–Leibler divergence between the "
+               f"in- and out-degree distributions of its directed HVG; p = {p:.3f} against "
+               f"{num['n_surrogates']} shuffles)")
     else:
-        rev = f"statistically reversible (D = {d:.3f}, p = {p:.2f})"
+        rev = (f"statistically reversible (D = {d:.3f}, the in/out-degree Kullback–Leibler "
+               f"divergence of its directed HVG; p = {p:.2f})")
     quality = num.get("fit_quality", "good")
     if not math.isfinite(lam):
         tail = (f"its horizontal visibility graph has no degree tail above k = {K_MIN} "
