@@ -100,11 +100,11 @@ def _as_operator(operator: Any) -> tuple[Any, Any]:
             )
         if isinstance(operator, np.ndarray):
             arr = as_float_array(operator, "operator", 2)
-            asym = float(np.abs(arr - arr.T).max())
-            if asym > 1e-6 * float(np.abs(arr).max()):
+            asym, peak = float(np.abs(arr - arr.T).max()), float(np.abs(arr).max())
+            if asym > 1e-6 * peak:
                 raise ValidationError(
                     f"`operator` must be symmetric (a Hessian); got max |A - A.T| = "
-                    f"{asym:.3g} against max |A| = {float(np.abs(arr).max()):.3g}. "
+                    f"{asym:.3g} against max |A| = {peak:.3g}. "
                     "Pass (A + A.T) / 2 if the asymmetry is rounding error."
                 )
         wrapped = _Counted(operator)

@@ -177,16 +177,14 @@ def _tangent0(tangent0: Any, R: int, D: int, k: int, rng: Any) -> Any:
             raise ValidationError(
                 f"`tangent0` must have shape ({D}, {k}) or ({R}, {D}, {k}); got {tuple(G.shape)}"
             )
-    Qn, Rn = np.linalg.qr(G.numpy())  # LAPACK through numpy: faster than torch's batched QR
-    Q = torch.from_numpy(Qn)
-    d = torch.from_numpy(np.abs(np.diagonal(Rn, axis1=1, axis2=2)))
+    Q, d = _qr(G.transpose(1, 2))  # rows of Q: the orthonormalized columns of G
     scale = G.abs().amax(dim=(1, 2)).clamp_min(1e-300)
     if bool((d <= 1e-12 * scale[:, None]).any()):
         raise ValidationError(
             "`tangent0` must have linearly independent, nonzero columns; got a zero or "
             "dependent column (its stretching would be log 0)"
         )
-    return Q.transpose(1, 2).contiguous()
+    return Q
 
 
 def lyapunov_spectrum(

@@ -62,8 +62,10 @@ def _periods_words(periods: dict, levels: list[float] | None = None) -> str:
     text = ((seen or "no periodic window") + "; period-1 stretches are plateaus of the "
             "loss, period-3 stretches are 3-cycles")
     if levels:
+        from graphtraj.studies.classify import plateau_levels_text
+
         text += (" (the paper reports fixed points at ln 3 ≈ 1.10; the plateaus here are at "
-                 "L ≈ " + ", ".join(_fmt(v) for v in levels) + ")")
+                 f"L ≈ {plateau_levels_text(levels)})")
     return text
 
 
@@ -80,10 +82,9 @@ def _frozen_words(numbers: dict) -> str:
 
 
 def _plateau_levels(loss: np.ndarray, stretches: Any) -> list[float]:
-    """Distinct median losses (3 significant digits) of the period-1 stretches."""
-    levels = {float(f"{np.median(loss[lo:hi]):.3g}") for lo, hi, lab in stretches.stretches
-              if lab == 1 and hi > lo and np.isfinite(loss[lo:hi]).all()}
-    return sorted(levels)
+    """Distinct median losses of the period-1 stretches, in increasing order."""
+    return sorted({float(np.median(loss[lo:hi])) for lo, hi, lab in stretches.stretches
+                   if lab == 1 and hi > lo and np.isfinite(loss[lo:hi]).all()})
 
 
 def transient_note(numbers: dict) -> str:

@@ -244,7 +244,7 @@ def compare_values(eps: np.ndarray, metric: int) -> np.ndarray:
     for _ in range(8):
         up = np.nextafter(s, np.inf)
         grow = (np.sqrt(up) <= eps) & np.isfinite(s)
-        shrink = np.sqrt(s) > eps
+        shrink = (np.sqrt(s) > eps) & (eps >= 0)  # negative ε is mapped to -1 below
         if not grow.any() and not shrink.any():
             break
         s = np.where(grow, up, np.where(shrink, np.nextafter(s, -np.inf), s))

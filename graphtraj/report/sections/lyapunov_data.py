@@ -102,10 +102,6 @@ def _graph_series(traj: Any, idx: np.ndarray) -> Any:
         return np.asarray(sub.states[:], dtype=np.float64)
 
 
-def _vectors(x: Any) -> np.ndarray:
-    return x if isinstance(x, np.ndarray) else x.vectors()
-
-
 def _finite_rows(traj: Any) -> int:
     states = np.asarray(traj.states, dtype=np.float64)
     ok = np.all(np.isfinite(states), axis=1)
@@ -125,8 +121,9 @@ def _nmle_part(ref: Any, pert: Any | None, max_snapshots: int) -> tuple[dict[str
     if idx.size >= 2:
         gs = _graph_series(ref, idx)
         dt = _record_dt(ref.times[idx])
-        vec = _vectors(gs)
-        numbers["space"] = "weight vectors" if isinstance(gs, np.ndarray) else "layered graph"
+        weights_only = isinstance(gs, np.ndarray)
+        vec = gs if weights_only else gs.vectors()
+        numbers["space"] = "weight vectors" if weights_only else "layered graph"
         theiler = max(1, min(theiler_window(vec), idx.size // 10)) if idx.size >= 4 else 1
         single, err = _quiet(network_mle, gs, theiler=theiler,
                              trajectory_len=min(TRAJECTORY_LEN, max(2, idx.size // 4)), dt=dt)

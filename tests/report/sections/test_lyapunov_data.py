@@ -106,3 +106,18 @@ def test_build_summary_records_verdict_basis():
     basis = sec.numbers["verdict"]["basis"]
     assert basis in ("two-trajectory nMLE", "loss-series exponents", "inconclusive")
     assert sec.numbers["verdict"]["text"][:40].lower() in sec.summary_html.lower()
+
+
+def test_non_layered_model_uses_weight_vectors_with_the_same_l1():
+    """Oracle: for a model that is not a dense chain the nMLE runs on the raw weight
+    vectors; the L1 distance is the same as in graph space, so the numbers equal those of
+    the same states under the layered layout."""
+    reg = _regime(quick=True)
+    ref = reg.reference
+    other = ParamLayout(["norm.weight", "norm.bias"], [(ref.layout.size - 2,), (2,)],
+                        ["other", "other"])
+    plain = Trajectory(ref.times, np.asarray(ref.states), other, loss=ref.loss)
+    a, b = lyapunov_data.analyze(ref), lyapunov_data.analyze(plain)
+    assert a["nmle"].pop("space") == "layered graph"
+    assert b["nmle"].pop("space") == "weight vectors"
+    assert json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)

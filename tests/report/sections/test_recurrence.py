@@ -89,3 +89,16 @@ def test_sentence_writes_na_with_reason_instead_of_nan():
            "DET": 0.9, "L": 3.0, "LAM": 0.0, "TT": float("nan")}
     text = _sentence("weight trajectory", num)
     assert "TT = n/a (no vertical lines)" in text and "nan" not in text.lower()
+
+
+def test_non_layered_model_keeps_the_weight_space_view():
+    """Oracle: the same states under a layout that is not a dense chain (e.g. BatchNorm
+    parameters) give the weight-space numbers of the layered run; graph space is marked
+    unavailable with the reason."""
+    traj = _trajectory(0, T=200)
+    other = ParamLayout(["body.0.weight", "body.1.weight"], [(traj.layout.size - 2,), (2,)],
+                        ["other", "other"])
+    plain = Trajectory(traj.times, np.asarray(traj.states), other, loss=traj.loss)
+    a, b = section.analyze(traj), section.analyze(plain)
+    assert json.dumps(a["weights"], sort_keys=True) == json.dumps(b["weights"], sort_keys=True)
+    assert b["graph"]["available"] is False and "layered" in b["graph"]["reason"]
