@@ -3,7 +3,9 @@
 ``graphtraj study iris --out DIR`` runs the paper's study and writes its report;
 ``graphtraj analyze STORE [RUN]`` lists what a store holds and runs analyses on its
 runs. Exit status: 0 on success, 1 for bad data (e.g. a path that is not a store),
-2 for usage errors; errors are one line on standard error.
+2 for usage errors; errors are one line on standard error (with ``analyze --json``,
+also a JSON object ``{"error": ..., "type": ..., "exit_status": ...}`` on standard
+output).
 """
 
 from __future__ import annotations
@@ -239,13 +241,54 @@ def _store_path(text: str) -> str:
 
 
 def _analysis(module: Any, traj: Any) -> Any:
-    """``module.analyze(traj)``; a model the analysis does not support gives a reason."""
-    from graphtraj.exceptions import UnsupportedModelError
+    """``module.analyze(traj)``; a run the analysis cannot handle gives a reason instead.
+
+    A model the analysis does not support (:class:`UnsupportedModelError`) and a run
+    that cannot be replayed (:class:`NotReplayableError`, e.g. no data reference or
+    malformed metadata) give ``{"available": False, "reason": ...}``, so one such run
+    does not stop the analysis of the others.
+    """
+    from graphtraj.exceptions import NotReplayableError, UnsupportedModelError
 
     try:
         return module.analyze(traj)
-    except UnsupportedModelError as exc:
-        return {"available": False, "reason": str(exc)}
+    except (UnsupportedModelError, NotReplayableError) as exc:
+        return {"available": False, "reason": _one_line(exc)}
+
+
+def _unavailable(numbers: Any) -> bool:
+    return isinstance(numbers, dict) and numbers.get("available") is False
+
+
+#: Why a run without recorded weight states is skipped (one line for all of them).
+_NO_STATES = ("ensembles stored with only their loss and distance curves; in Python, "
+              "train_ensemble(..., record_every=k) keeps the states")
+
+
+def _skip_lines(groups: dict[str, list[str]]) -> list[str]:
+    """One line per reason: ``skipped N runs: a, b, c — <reason>`` (runs without
+    weight states: ``skipped N runs without weight states: a, b, c (<reason>)``)."""
+    lines = []
+    for why, names in groups.items():
+        runs = f"{len(names)} run{'s' if len(names) != 1 else ''}"
+        if why == _NO_STATES:
+            lines.append(f"skipped {runs} without weight states: {', '.join(names)} ({why})")
+        else:
+            lines.append(f"skipped {runs}: {', '.join(names)} — {why}")
+    return lines
+
+
+def _text_value(key: str, value: Any) -> Any:
+    """Field values as the text output shows them (``first_reach: -1`` → ``never``)."""
+    if key == "first_reach" and isinstance(value, int) and value < 0:
+        return "never"
+    return value
+
+
+def _print_numbers(numbers: Any, indent: int) -> None:
+    if isinstance(numbers, dict):
+        numbers = {k: _text_value(k, v) for k, v in numbers.items()}
+    _print_tree(numbers, indent)
 
 
 def _cmd_analyze(args: argparse.Namespace) -> int:
@@ -273,6 +316,7 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
     names = [args.run] if args.run is not None else store.runs()
     results: dict[str, Any] = {}
     skipped: dict[str, str] = {}
+    groups: dict[str, list[str]] = {}  # reason → runs skipped for it (text output)
     for name in names:
         try:
             traj, label = _trajectory_of(store.read(name), name)
@@ -280,21 +324,35 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
             if args.run is not None:
                 raise
             skipped[name] = str(exc)
+            groups.setdefault(_NO_STATES, []).append(name)
             continue
         results[label] = {ANALYSES[f]: _analysis(modules[f], traj) for f in flags}
     if not results:
         raise _DataError("no run of the store holds full states to analyse")
+    analysed = {label: by_key for label, by_key in results.items()
+                if not all(_unavailable(v) for v in by_key.values())}
+    for label, by_key in results.items():
+        if label not in analysed:
+            why = "; ".join(dict.fromkeys(
+                f"{key} not available: {v['reason']}" for key, v in by_key.items()))
+            groups.setdefault(why, []).append(label)
+    if not analysed:  # nothing could be analysed: an error, as for a store without states
+        raise _DataError(" | ".join(f"{', '.join(runs)}: {why}" for why, runs in groups.items()
+                                    if why != _NO_STATES))
     if args.json:
         out = {"results": results, "skipped": skipped}
         print(json.dumps(json_safe(out), indent=2, allow_nan=False))
     else:
-        for label, by_key in results.items():
+        for label, by_key in analysed.items():
             print(f"{label}:")
             for key, numbers in by_key.items():
+                if _unavailable(numbers):
+                    print(f"  {key}: not available — {numbers.get('reason')}")
+                    continue
                 print(f"  {key}:")
-                _print_tree(json_safe(numbers), 2)
-        for name, why in skipped.items():
-            print(f"{name}: skipped — {why}")
+                _print_numbers(json_safe(numbers), 2)
+        for line in _skip_lines(groups):
+            print(line)
     return 0
 
 
@@ -311,7 +369,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     -------
     int
         0 on success, 1 for bad data (one line on stderr, no traceback), 2 for usage
-        errors (one line on stderr), 130 when interrupted.
+        errors (one line on stderr), 130 when interrupted. With ``analyze --json`` an
+        error is also printed on stdout as a JSON object
+        ``{"error": ..., "type": ..., "exit_status": ...}``; usage errors found while
+        parsing the arguments stay plain text.
 
     Examples
     --------
@@ -339,22 +400,33 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("graphtraj: error: a command is required: study or analyze "
               "(see 'graphtraj --help')", file=sys.stderr)
         return 2
+    as_json = bool(getattr(args, "json", False))
     try:
         if args.command == "study":
             return _cmd_study(args)
         return _cmd_analyze(args)
     except _UsageError as exc:
-        print(str(exc), file=sys.stderr)
-        return 2
-    except (GraphTrajError, _DataError) as exc:
-        print(f"graphtraj {args.command}: error: {_one_line(exc)}", file=sys.stderr)
-        return 1
-    except OSError as exc:
-        print(f"graphtraj {args.command}: error: {_one_line(exc)}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print(f"graphtraj {args.command}: interrupted", file=sys.stderr)
-        return 130
+        return _fail(str(exc), exc, 2, as_json)
+    except (GraphTrajError, _DataError, OSError) as exc:
+        return _fail(f"graphtraj {args.command}: error: {_one_line(exc)}", exc, 1, as_json)
+    except KeyboardInterrupt as exc:
+        return _fail(f"graphtraj {args.command}: interrupted", exc, 130, as_json)
+
+
+def _fail(line: str, exc: BaseException, status: int, as_json: bool) -> int:
+    """Report an error: one line on stderr and, with ``--json``, a JSON object on stdout.
+
+    The object is ``{"error": <message>, "type": <exception class>, "exit_status": N}``
+    (``"type"`` is ``"DataError"`` for a bad store or run, ``"UsageError"`` for usage
+    errors).
+    """
+    print(line, file=sys.stderr)
+    if as_json:
+        kind = {_DataError: "DataError", _UsageError: "UsageError"}.get(type(exc),
+                                                                        type(exc).__name__)
+        message = line.split(": error: ", 1)[-1]
+        print(json.dumps({"error": message, "type": kind, "exit_status": status}))
+    return status
 
 
 def _one_line(exc: BaseException) -> str:

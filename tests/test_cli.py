@@ -128,7 +128,7 @@ def test_analyze_flag_runs_section_analysis(store_path, fake_rqa, capsys):
     out = capsys.readouterr().out
     assert "traj:" in out and "ens (reference replica 0):" in out
     assert "n_records: 6" in out and "n_records: 3" in out
-    assert "bare: skipped" in out and "list: [1, 2]" in out
+    assert "skipped 1 run without weight states: bare (" in out and "list: [1, 2]" in out
 
 
 def test_analyze_flag_json(store_path, fake_rqa, capsys):
@@ -286,3 +286,99 @@ def test_analyze_json_stdout_stays_clean(store_path, capsys):
     """--json output on stdout is pure JSON (nothing else printed there)."""
     assert main(["analyze", str(store_path), "traj", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["traj"]
+
+
+@pytest.fixture(scope="module")
+def replay_store(tmp_path_factory):
+    """A store with a replayable run (η = 0.01, 8 steps), a run without a data reference,
+    a run whose metadata have batch_size "a", and two ensembles without states."""
+    import torch
+
+    from graphtraj.capture import train_ensemble
+    from graphtraj.datasets import load_iris
+    from graphtraj.datasets.registry import data_ref
+
+    X, y = load_iris()
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        good = train_ensemble({"sizes": [4, 10, 3]}, X, y, lr=0.01, n_steps=8, record_every=1,
+                              data_ref=data_ref("iris"))
+        noref = train_ensemble({"sizes": [4, 10, 3]}, X, y, lr=0.01, n_steps=8, record_every=1)
+    finally:
+        torch.set_num_threads(before)
+    ref = good.replica(0)
+    meta = {**ref.metadata, "optimizer": {**ref.metadata["optimizer"], "batch_size": "a"}}
+    path = tmp_path_factory.mktemp("replay") / "runs.gtz"
+    st = open_store(path, "w")
+    st.write("good", ref)
+    st.write("noref", noref.replica(0))
+    st.write("badmeta", Trajectory(ref.times, np.asarray(ref.states), ref.layout, metadata=meta))
+    lay = ParamLayout.for_mlp([2, 3, 2])
+    for name in ("bare1", "bare2"):
+        st.write(name, Ensemble(lay, np.arange(6), {"loss": np.ones((2, 6))},
+                                reference=np.array([0, 0]), diverged_at=np.array([-1, -1])))
+    return path
+
+
+def test_tangent_skips_runs_that_cannot_be_replayed(replay_store, capsys):
+    """One run without a data reference and one with malformed metadata do not stop
+    `analyze --tangent`: the good run is analysed, the others are listed with their
+    reasons, and the exit status is 0."""
+    assert main(["analyze", str(replay_store), "--tangent", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    res = data["results"]
+    assert res["good"]["tangent"]["n_exponents"] == 83
+    assert res["noref"]["tangent"]["available"] is False
+    assert "no `data_ref` was given" in res["noref"]["tangent"]["reason"]
+    assert res["badmeta"]["tangent"]["available"] is False
+    assert "metadata['optimizer']['batch_size'] is malformed" in res["badmeta"]["tangent"]["reason"]
+    assert set(data["skipped"]) == {"bare1", "bare2"}
+    assert main(["analyze", str(replay_store), "--tangent"]) == 0
+    out = capsys.readouterr().out
+    assert "good:" in out and "skipped 1 run: noref — tangent not available: this run " in out
+    assert "skipped 1 run: badmeta — tangent not available: this run cannot be replayed: " \
+           "its metadata['optimizer']['batch_size'] is malformed" in out
+
+
+def test_tangent_on_a_named_run_that_cannot_be_replayed_exits_1(replay_store, capsys):
+    """Naming only a run that cannot be replayed: nothing is analysed, so exit 1 with
+    one line giving the reason (as for a named ensemble without states)."""
+    assert main(["analyze", str(replay_store), "noref", "--tangent"]) == 1
+    err = capsys.readouterr().err
+    assert _one_line(err) and "noref: tangent not available: this run cannot be replayed" in err
+
+
+def test_skipped_runs_are_one_line_per_reason(replay_store, capsys):
+    """Runs without weight states are listed on one line with the reason, not one line
+    each."""
+    assert main(["analyze", str(replay_store), "--tangent"]) == 0
+    lines = [ln for ln in capsys.readouterr().out.splitlines() if "without weight states" in ln]
+    assert len(lines) == 1
+    assert lines[0].startswith("skipped 2 runs without weight states: bare1, bare2 (ensembles")
+    assert "record_every=k" in lines[0]
+
+
+def test_first_reach_never_in_text_and_minus_one_in_json(replay_store, capsys):
+    """At η = 0.01 sharpness never reaches 2/η = 200: the text output says `never`, the
+    JSON keeps the documented -1; the zero tolerance of the exponent counts is shown."""
+    assert main(["analyze", str(replay_store), "good", "--tangent"]) == 0
+    out = capsys.readouterr().out
+    assert "first_reach: never" in out and "zero_tol: 0.001" in out
+    assert main(["analyze", str(replay_store), "good", "--tangent", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["results"]["good"]["tangent"]["first_reach"] == -1
+
+
+def test_json_errors_are_json_on_stdout(tmp_path, store_path, capsys):
+    """With --json an error is also a JSON object on stdout (exit status still 1); the
+    one-line message stays on stderr."""
+    assert main(["analyze", str(tmp_path / "nope"), "--json"]) == 1
+    cap = capsys.readouterr()
+    data = json.loads(cap.out)
+    assert data["type"] == "DataError" and data["exit_status"] == 1
+    assert data["error"].startswith("no graphtraj store at")
+    assert _one_line(cap.err) and cap.err.startswith("graphtraj analyze: error: no graphtraj")
+    assert main(["analyze", str(store_path), "nope", "--json"]) == 1
+    assert "'nope' is not in the store" in json.loads(capsys.readouterr().out)["error"]
+    assert main(["analyze", str(store_path), "nope"]) == 1
+    assert capsys.readouterr().out == ""  # without --json: nothing on stdout

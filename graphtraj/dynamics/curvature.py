@@ -15,7 +15,13 @@ from graphtraj.dynamics.edge import EdgeOfStability, edge_of_stability
 from graphtraj.dynamics.hessian import HessianOperator
 from graphtraj.dynamics.objectives import _torch
 from graphtraj.dynamics.step_maps import TrainingMap
-from graphtraj.exceptions import ConvergenceError, ConvergenceWarning, ValidationError
+from graphtraj.exceptions import (
+    ConvergenceError,
+    ConvergenceWarning,
+    NonFiniteInputError,
+    UndefinedResultWarning,
+    ValidationError,
+)
 
 __all__ = ["SharpnessResult", "sharpness", "SharpnessTrack", "sharpness_track", "METHODS"]
 
@@ -34,7 +40,8 @@ class SharpnessResult(Result):
     eigenvectors : ndarray, shape (P, k)
         Unit eigenvectors, column i for ``eigenvalues[i]``.
     residuals : ndarray, shape (k,)
-        ``|H u_i - λ_i u_i| / max_j |λ_j|``.
+        ``|H u_i - λ_i u_i| / max_j |λ_j|`` (for shifted power iteration the divisor
+        is at least the shift, an estimate of ``|H|``).
     converged : ndarray of bool, shape (k,)
         ``residuals <= max(10 tol, 1e-10)``.
     n_products : int
@@ -42,7 +49,8 @@ class SharpnessResult(Result):
     n_iter : int
         Iterations (power method; 0 for Lanczos, which reports ``n_products``).
     history : ndarray, shape (n_iter, k)
-        Ritz values at each power iteration (empty for Lanczos).
+        Ritz values of H at each power iteration, decreasing in each row (empty for
+        Lanczos).
     method : str
         ``"lanczos"`` or ``"power"``.
     tol : float
@@ -66,18 +74,29 @@ class SharpnessResult(Result):
 
 
 class _Counted:
-    """Wrap an operator to count products (for operators that do not count)."""
+    """Wrap an operator to count its products and check that they are finite."""
 
-    def __init__(self, op: Any) -> None:
+    def __init__(self, op: Any, count: Any = None) -> None:
         from scipy.sparse.linalg import aslinearoperator
 
         self.lin = aslinearoperator(op)
         self.shape = self.lin.shape
         self.count = 0
+        self._outer = count
 
     def matmat(self, V: np.ndarray) -> np.ndarray:
         self.count += V.shape[1]
-        return np.asarray(self.lin.matmat(V))
+        W = np.asarray(self.lin.matmat(V), dtype=np.float64)
+        if not np.isfinite(W).all():
+            raise NonFiniteInputError(
+                "`operator` must give finite products H v; got a non-finite product "
+                "(NaN parameters, or an operator so large that H v overflows). Check the "
+                "state the Hessian was built at, or rescale the operator."
+            )
+        return W
+
+    def n_products(self) -> int:
+        return self.count if self._outer is None else int(self._outer())
 
     def scipy(self) -> Any:
         from scipy.sparse.linalg import LinearOperator
@@ -87,56 +106,109 @@ class _Counted:
                               dtype=np.float64)
 
 
+def _check_symmetric(asym: float, peak: float) -> None:
+    if asym > 1e-6 * peak:
+        raise ValidationError(
+            f"`operator` must be symmetric (a Hessian); got max |A - A.T| = "
+            f"{asym:.3g} against max |A| = {peak:.3g}. "
+            "Pass (A + A.T) / 2 if the asymmetry is rounding error."
+        )
+
+
+def _check_square(shape: Any, operator: Any) -> None:
+    if shape is None or len(shape) != 2 or shape[0] != shape[1]:
+        raise ValidationError(f"`operator` must be square (P, P); got {_describe(operator)}")
+
+
 def _as_operator(operator: Any) -> tuple[Any, Any]:
-    """(matmat, count()) for a HessianOperator, LinearOperator or symmetric array."""
+    """(LinearOperator, count()) for every accepted kind of operator.
+
+    Accepted: HessianOperator; scipy LinearOperator (or any object with ``shape`` and
+    ``matvec``); scipy sparse matrix or array; dense numpy array or torch tensor. The
+    returned operator raises NonFiniteInputError on a non-finite product.
+    """
+    import sys
+
+    import scipy.sparse as sparse
+    from scipy.sparse.linalg import LinearOperator
+
     if isinstance(operator, HessianOperator):
         start = operator.n_products
-        return operator.to_scipy(), (lambda: operator.n_products - start)
-    if isinstance(operator, np.ndarray) or hasattr(operator, "matvec") or hasattr(operator, "shape"):
-        shape = getattr(operator, "shape", None)
-        if shape is None or len(shape) != 2 or shape[0] != shape[1]:
+        wrapped = _Counted(operator.to_scipy(), lambda: operator.n_products - start)
+        return wrapped.scipy(), wrapped.n_products
+    torch = sys.modules.get("torch")
+    if torch is not None and isinstance(operator, torch.Tensor):
+        t = operator.detach()
+        if t.layout != torch.strided:
+            t = t.to_dense()
+        if t.is_complex():
+            raise ValidationError(f"`operator` must be real; got a tensor of dtype {t.dtype}")
+        _check_square(tuple(t.shape), f"a tensor of shape {tuple(t.shape)}")
+        operator = t.cpu().to(torch.float64).numpy()
+    if sparse.issparse(operator):
+        _check_square(operator.shape, f"a sparse matrix of shape {operator.shape}")
+        if operator.dtype.kind not in "biuf":
+            raise ValidationError(f"`operator` must be real; got a sparse matrix of dtype {operator.dtype}")
+        A = sparse.csr_array(operator, dtype=np.float64)
+        if not np.isfinite(A.data).all():
+            raise NonFiniteInputError("`operator` must contain only finite values; got NaN or inf entries")
+        peak = float(abs(A).max()) if A.nnz else 0.0
+        diff = A - A.T
+        _check_symmetric(float(abs(diff).max()) if diff.nnz else 0.0, peak)
+        wrapped = _Counted(A)
+        return wrapped.scipy(), wrapped.n_products
+    if isinstance(operator, LinearOperator) or (
+        hasattr(operator, "matvec") and hasattr(operator, "shape")
+    ):
+        _check_square(getattr(operator, "shape", None), operator)
+        try:
+            wrapped = _Counted(operator)
+        except (TypeError, ValueError) as exc:
             raise ValidationError(
-                f"`operator` must be square (P, P); got {_describe(operator)}"
-            )
-        if isinstance(operator, np.ndarray):
-            arr = as_float_array(operator, "operator", 2)
-            asym, peak = float(np.abs(arr - arr.T).max()), float(np.abs(arr).max())
-            if asym > 1e-6 * peak:
-                raise ValidationError(
-                    f"`operator` must be symmetric (a Hessian); got max |A - A.T| = "
-                    f"{asym:.3g} against max |A| = {peak:.3g}. "
-                    "Pass (A + A.T) / 2 if the asymmetry is rounding error."
-                )
-        wrapped = _Counted(operator)
-        return wrapped.scipy(), (lambda: wrapped.count)
+                f"`operator` must be usable as a scipy LinearOperator; got {_describe(operator)} ({exc})"
+            ) from None
+        return wrapped.scipy(), wrapped.n_products
+    if isinstance(operator, np.ndarray) or hasattr(operator, "__array__"):
+        arr = np.asarray(operator)
+        _check_square(arr.shape, arr)
+        arr = as_float_array(arr, "operator", 2)
+        _check_symmetric(float(np.abs(arr - arr.T).max()), float(np.abs(arr).max()))
+        wrapped = _Counted(arr)
+        return wrapped.scipy(), wrapped.n_products
     raise ValidationError(
-        "`operator` must be a HessianOperator, a scipy LinearOperator or a symmetric "
-        f"array; got {_describe(operator)}"
+        "`operator` must be a HessianOperator, a scipy LinearOperator or sparse matrix, or "
+        f"a symmetric numpy array or torch tensor; got {_describe(operator)}. Convert other "
+        "array types with numpy.asarray."
     )
 
 
-def _power(op: Any, P: int, k: int, tol: float, maxiter: int, gen: np.random.Generator):
+def _power(op: Any, P: int, k: int, tol: float, maxiter: int, gen: np.random.Generator,
+           shift: float = 0.0):
+    """Subspace iteration on ``op + shift I``; returns Ritz values of ``op`` itself."""
     V, _ = np.linalg.qr(gen.standard_normal((P, k)))
     history = []
     theta = np.zeros(k)
     U = V
-    res = np.full(k, np.inf)
     it = 0
     for it in range(1, maxiter + 1):  # noqa: B007 (the count is returned)
         W = np.asarray(op.matmat(V))
+        if shift:
+            W = W + shift * V
         T = V.T @ W
         theta, S = np.linalg.eigh(0.5 * (T + T.T))
         order = np.argsort(-np.abs(theta))
         theta, S = theta[order], S[:, order]
         U = V @ S
         HU = W @ S
-        scale = max(float(np.abs(theta).max()), 1e-300)
-        res = np.linalg.norm(HU - U * theta, axis=0) / scale
-        history.append(theta.copy())
+        # Divide before subtracting and taking norms: no overflow or underflow for
+        # operators of any scale (1e200 or 1e-200).
+        scale = max(float(np.abs(theta - shift).max()), shift, 1e-300)
+        res = np.linalg.norm(HU / scale - U * (theta / scale), axis=0)
+        history.append(theta - shift)
         if np.all(res <= tol):
             break
         V, _ = np.linalg.qr(HU)
-    return theta, U, np.asarray(history), it
+    return theta - shift, U, np.asarray(history), it
 
 
 def sharpness(
@@ -152,14 +224,16 @@ def sharpness(
 
     Parameters
     ----------
-    operator : HessianOperator, scipy LinearOperator or ndarray
-        A symmetric (P, P) operator, typically :class:`HessianOperator`.
+    operator : HessianOperator, LinearOperator, sparse matrix, ndarray or torch.Tensor
+        A symmetric (P, P) operator, typically :class:`HessianOperator`; scipy sparse
+        matrices and dense numpy arrays or torch tensors are converted (and checked
+        for symmetry and finiteness).
     k : int, default 1
         Number of eigenvalues (``k < P`` for Lanczos).
     method : {"lanczos", "power"}, default "lanczos"
         Implicitly restarted Lanczos (:func:`scipy.sparse.linalg.eigsh`, largest
-        algebraic eigenvalues) or subspace (power) iteration with Rayleigh-Ritz, which
-        converges to the eigenvalues of largest *magnitude*.
+        algebraic eigenvalues) or subspace (power) iteration with Rayleigh-Ritz, shifted
+        when needed so that it also returns the largest algebraic eigenvalues (Notes).
     tol : float, default 1e-8
         Relative residual tolerance ``|H u - λ u| <= tol |λ|`` (ARPACK's ``tol``).
     maxiter : int, optional
@@ -174,8 +248,12 @@ def sharpness(
     Raises
     ------
     ValidationError
-        For a non-square or (as an array) non-symmetric operator, ``k`` out of range,
-        or an unknown method.
+        For an operator of another type, a non-square or (as an array) non-symmetric
+        operator, ``k`` out of range, or an unknown method.
+    NonFiniteInputError
+        For an operator with non-finite entries or a non-finite product H v (a
+        Hessian at NaN weights, or one whose products overflow); checked before any
+        LAPACK/ARPACK call sees them.
     ConvergenceError
         If ARPACK fails outright (a zero operator is not a failure: its eigenvalues
         are 0).
@@ -192,9 +270,19 @@ def sharpness(
     are close (its error decays like :math:`e^{-2 m \\sqrt{\\mathrm{gap}}}` after m
     steps, against :math:`(\\lambda_{k+1}/\\lambda_k)^{m}`), Golub & Van Loan, Matrix
     Computations, Sec. 10.1. Each iteration costs k Hessian-vector products; memory
-    O(P ncv). Power iteration returns the eigenvalues of largest magnitude, which are
-    the top ones unless a negative eigenvalue dominates (then the sorted output starts
-    below the true sharpness; use Lanczos).
+    O(P ncv). Power iteration converges to the eigenvalues of largest magnitude. When
+    one of those is negative (it then need not be among the top ones), the iteration
+    is rerun on :math:`H + sI` with :math:`s = \\max|\\lambda|` from the first run
+    (so :math:`H + sI \\succeq 0`, whose largest-magnitude eigenvalues are the top
+    ones), with a fresh ``maxiter``; ``n_iter`` and ``history`` cover both runs. The
+    returned eigenvalues are Rayleigh quotients of H itself. Shifting slows
+    convergence (ratio :math:`(\\lambda_{k+1}+s)/(\\lambda_k+s)`), and the residual
+    is then measured relative to s; Lanczos is cheaper for indefinite operators. A
+    power run that stops unconverged with only nonnegative Ritz values is not
+    shifted (the ConvergenceWarning flags it).
+
+    Residuals are computed after dividing by the eigenvalue scale, so operators of
+    any magnitude (1e-200 or 1e200) converge the same way.
 
     References
     ----------
@@ -221,6 +309,7 @@ def sharpness(
     gen = as_rng(rng)
     history = np.zeros((0, k))
     n_iter = 0
+    norm_est = 0.0
     if method == "lanczos":
         from scipy.sparse.linalg import ArpackError, ArpackNoConvergence, eigsh
 
@@ -249,13 +338,35 @@ def sharpness(
         vals, vecs = vals[order], vecs[:, order]
     else:
         maxiter = 1000 if maxiter is None else check_int(maxiter, "maxiter", minimum=1)
-        vals, vecs, history, n_iter = _power(lin, P, k, max(tol, 1e-15), maxiter, gen)
-        order = np.argsort(-vals)
-        vals, vecs, history = vals[order], vecs[:, order], history[:, order]
+        ptol = max(tol, 1e-15)
+        vals, vecs, history, n_iter = _power(lin, P, k, ptol, maxiter, gen)
+        peak = float(np.abs(vals).max())
+        if vals.min() < -max(10.0 * tol, 1e-10) * peak:
+            # A negative eigenvalue dominates: the largest-magnitude ones need not be the
+            # top ones. On H + s I with s = |λ|max >= -λmin the spectrum is >= 0, so the
+            # largest-magnitude eigenvalues are the top algebraic ones.
+            norm_est = peak
+            vals, vecs, more, extra = _power(lin, P, k, ptol, maxiter, gen, shift=norm_est)
+            history = np.concatenate([history, more])
+            n_iter += extra
+        history = -np.sort(-history, axis=1)
     finite = np.isfinite(vals)
     HU = np.asarray(lin.matmat(vecs)) if finite.any() else np.zeros_like(vecs)
-    scale = max(float(np.nanmax(np.abs(vals))) if finite.any() else 1.0, 1e-300)
-    res = np.where(finite, np.linalg.norm(HU - vecs * np.nan_to_num(vals), axis=0) / scale, np.inf)
+    if method == "power":
+        # Rayleigh-Ritz with H itself (undoes the rounding of a shift), sorted decreasing.
+        T = vecs.T @ HU
+        vals, S = np.linalg.eigh(0.5 * (T + T.T))
+        S = S[:, ::-1]
+        vals, vecs, HU = vals[::-1], vecs @ S, HU @ S
+        finite = np.isfinite(vals)
+    # Divide before subtracting and taking norms, so that the relative residual neither
+    # overflows (operators ~1e200) nor underflows (~1e-200).
+    scale = max(float(np.nanmax(np.abs(vals))) if finite.any() else 1.0, norm_est, 1e-300)
+    res = np.where(
+        finite,
+        np.linalg.norm(HU / scale - vecs * (np.nan_to_num(vals) / scale), axis=0),
+        np.inf,
+    )
     converged = res <= max(10.0 * tol, 1e-10)
     if not converged.all():
         warnings.warn(
@@ -280,17 +391,21 @@ class SharpnessTrack(Result):
     steps : ndarray of int, shape (M,)
         Steps of the measurements.
     eigenvalues : ndarray, shape (M, k)
-        Top Hessian eigenvalues of the full-data-set loss at each measured step.
+        Top Hessian eigenvalues of the full-data-set loss at each measured step; NaN
+        where they are undefined (a non-finite state after the run diverged, or
+        non-finite Hessian-vector products).
     converged : ndarray of bool, shape (M, k)
-        Convergence of each eigenvalue.
+        Convergence of each eigenvalue (False where NaN).
     loss : ndarray, shape (M,)
-        Full-data-set loss at each measured step.
+        Full-data-set loss at each measured step (NaN at a non-finite state).
     lr : float
         Learning rate.
     threshold : float or None
         Stability threshold of the optimizer (2/η for GD; None for Adam).
     edge : EdgeOfStability or None
-        Summary of ``eigenvalues[:, 0]`` against ``threshold`` (None without one).
+        Summary of the finite entries of ``eigenvalues[:, 0]`` against ``threshold``
+        (NaN measurements are left out; None without a threshold or without any
+        finite measurement).
     n_products : int
         Hessian-vector products used in total.
     params : dict
@@ -342,7 +457,8 @@ def sharpness_track(
     n_steps : int
         Steps to follow (default with ``along``: all recorded).
     along : array-like, shape (T, D) or (T, P)
-        Recorded states (weights only are enough).
+        Recorded states (weights only are enough); non-finite states (a diverged
+        run) give NaN sharpness.
     every : int, default 1
         Measure at steps ``0, every, 2 every, ... <= n_steps``.
     k, method, tol, maxiter
@@ -368,6 +484,16 @@ def sharpness_track(
         For inconsistent arguments (several initial conditions, shapes, steps).
     NotReplayableError
         For a stored run that cannot be replayed.
+
+    Warns
+    -----
+    UndefinedResultWarning
+        When the run diverges (a non-finite state) or the Hessian-vector products
+        overflow: the step is named, and the sharpness and ``converged`` are NaN and
+        False there and at the later steps where it stays undefined. A fresh run is
+        not stepped past a non-finite state.
+    ConvergenceWarning
+        As :func:`sharpness`.
 
     Notes
     -----
@@ -408,7 +534,7 @@ def sharpness_track(
         raise ValidationError("exactly one of `x0` (fresh run) and `along` (recorded states) must be given")
     D, P = system.dim, system.n_params
     if along is not None:
-        arr = as_float_array(along, "along", 2)
+        arr = as_float_array(along, "along", 2, finite=False)  # NaN states: NaN sharpness
         if arr.shape[1] not in (D, P) or arr.shape[0] < 1:
             raise ValidationError(
                 f"`along` must have shape (T, {D}) (full states) or (T, {P}) (weights); got {arr.shape}"
@@ -439,30 +565,44 @@ def sharpness_track(
     gen = as_rng(rng)
     steps, vals, conv, losses = [], [], [], []
     n_products = 0
+    undefined = None  # first step whose sharpness is NaN (diverged run), and why
     for j in progress_bar(range(n_steps + 1), total=n_steps + 1, desc="sharpness", progress=progress):
         if j % every == 0:
             w = arr[j, :P] if x is None else x[0, :P].numpy()
-            op = HessianOperator(system.objective, params=w)
-            res = sharpness(op, k, method=method, tol=tol, maxiter=maxiter, rng=gen)
+            res, loss = None, np.nan
+            if np.isfinite(w).all():
+                op = HessianOperator(system.objective, params=w)
+                try:
+                    res = sharpness(op, k, method=method, tol=tol, maxiter=maxiter, rng=gen)
+                except NonFiniteInputError:  # finite weights, but H v overflows
+                    if undefined is None:
+                        undefined = (t0 + j, "the Hessian-vector products are non-finite")
+                n_products += op.n_products
+                loss = op.loss()
+            elif undefined is None:
+                undefined = (t0 + j, "the state is non-finite (the run diverged)")
             steps.append(t0 + j)
-            vals.append(res.eigenvalues)
-            conv.append(res.converged)
-            losses.append(op.loss())
-            n_products += res.n_products
-        if x is not None and j < n_steps:
+            vals.append(np.full(k, np.nan) if res is None else res.eigenvalues)
+            conv.append(np.zeros(k, dtype=bool) if res is None else res.converged)
+            losses.append(loss)
+        if x is not None and j < n_steps and bool(torch.isfinite(x).all()):
             with torch.no_grad():
-                x = system._step(x, t0 + j)
-            if not bool(torch.isfinite(x).all()):
-                raise ValidationError(
-                    f"the run diverged (non-finite state) at step {t0 + j}; track fewer steps"
-                )
+                x = system._step(x, t0 + j)  # a diverged state is not stepped further
+    if undefined is not None:
+        warnings.warn(
+            f"the sharpness is undefined from step {undefined[0]} on, where {undefined[1]}; "
+            "NaN is returned there (and the edge-of-stability summary uses the finite "
+            "measurements only). Lower the learning rate to keep the run finite.",
+            UndefinedResultWarning, stacklevel=2,
+        )
     steps_a = np.asarray(steps, dtype=np.int64)
     eig = np.asarray(vals)
     thr = system.stability_threshold() if threshold is None else check_real(
         threshold, "threshold", minimum=0.0, strict_min=True)
     edge = None
-    if thr is not None and np.all(np.isfinite(eig[:, 0])):
-        edge = edge_of_stability(eig[:, 0], system.rule.lr, steps=steps_a, threshold=thr)
+    ok = np.isfinite(eig[:, 0])
+    if thr is not None and ok.any():
+        edge = edge_of_stability(eig[ok, 0], system.rule.lr, steps=steps_a[ok], threshold=thr)
     return SharpnessTrack(
         steps=steps_a,
         eigenvalues=eig,

@@ -138,7 +138,8 @@ def edge_of_stability(
     Parameters
     ----------
     sharpness : array-like, shape (M,)
-        Top Hessian eigenvalue at each measured step (finite).
+        Top Hessian eigenvalue at each measured step (finite; drop NaN measurements,
+        e.g. after a diverged run, first, as :func:`sharpness_track` does).
     lr : float, optional
         Learning rate η (needed unless ``threshold`` is given).
     steps : array-like of int, shape (M,), optional
@@ -182,7 +183,11 @@ def edge_of_stability(
     else:
         st = np.asarray(steps)
         if st.shape != (M,) or st.dtype.kind not in "iu":
-            raise ValidationError(f"`steps` must be an integer array of shape ({M},); got {st.shape}")
+            raise ValidationError(
+                f"`steps` must be an integer array of shape ({M},); got an array of shape "
+                f"{st.shape} and dtype {st.dtype}. Pass integer steps, e.g. "
+                "numpy.asarray(steps, dtype=int)."
+            )
         st = st.astype(np.int64)
         if M > 1 and np.any(np.diff(st) <= 0):
             raise ValidationError("`steps` must be strictly increasing")

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from graphtraj._checks import check_int
-from graphtraj.dynamics.objectives import Objective, _torch, as_tensor64, check_data
+from graphtraj.dynamics.objectives import Objective, _torch, check_data
 from graphtraj.exceptions import UnsupportedModelError, ValidationError
 from graphtraj.trajectory import ParamLayout
 
@@ -198,7 +198,7 @@ class MLPObjective(Objective):
     def hessian(self, W: Any, indices: Any = None) -> Any:
         """Dense Hessians (R, P, P) of the mean loss at ``W`` (R, P)."""
         torch = _torch()
-        W = as_tensor64(W)
+        W, _ = self._check_params(W)
         chunks = self._chunks(indices)
         if len(chunks) == 1:  # one chunk of weight 1: no accumulation pass
             return self._kernel(W, chunks[0][0], hessian=True)[1]
@@ -213,8 +213,7 @@ class MLPObjective(Objective):
         As :meth:`Objective.grad_hvp`; with a single chunk the products are one
         batched matmul with the dense Hessian, without an accumulation pass.
         """
-        W = as_tensor64(W)
-        V = as_tensor64(V)
+        W, V = self._check_params(W, V)
         chunks = self._chunks(indices)
         if len(chunks) == 1 and V.shape[1] > 0:
             return self._grad_hvp_chunk(W, V, chunks[0][0])
@@ -327,36 +326,36 @@ class MLPObjective(Objective):
         # Q_i = diag(s1_i) W2^T A_i W2 diag(s1_i) + diag(s2_i * W2^T delta_i).
         if p is not None:  # W2^T A_i W2 = (sum_c p_ic W2_c W2_c^T - u_i u_i^T) / n, u_i = W2^T p_i
             outer = (W2[:, :, :, None] * W2[:, :, None, :]).permute(0, 2, 3, 1)  # (R, h, h, C)
-            Q = torch.matmul(outer.reshape(R, h * h, C), p).view(R, h, h, n)
+            Q = torch.matmul(outer.reshape(R, h * h, C), p).reshape(R, h, h, n)
             Q.mul_(s1[:, :, None, :]).mul_(s1[:, None, :, :])
             v = torch.matmul(W2T, p).mul_(s1)  # (R, h, n)
             Q.addcmul_(v[:, :, None, :], v[:, None, :, :], value=-1.0).mul_(1.0 / n)
         else:
             outer = (W2[:, :, :, None, None] * W2[:, None, None, :, :]).permute(0, 2, 4, 1, 3)
-            Q = torch.matmul(outer.reshape(R, h * h, C * C), A.reshape(R, C * C, n)).view(R, h, h, n)
+            Q = torch.matmul(outer.reshape(R, h * h, C * C), A.reshape(R, C * C, n)).reshape(R, h, h, n)
             Q.mul_(s1[:, :, None, :]).mul_(s1[:, None, :, :])
         Q.diagonal(dim1=1, dim2=2).add_(dh.mul_(s2).transpose(1, 2))
-        H11 = torch.matmul(XX.T, Q.view(R * h * h, n).T).view(m, m, R, h, h)
+        H11 = torch.matmul(XX.T, Q.reshape(R * h * h, n).T).reshape(m, m, R, h, h)
         _scatter(H, H11.permute(2, 3, 0, 4, 1), L1, L1)
         # Theta2-Theta1: sum_i st_ij x_im (A_i W2 diag s1_i)[c, k] + [j = k] sum_i delta_ic s1_ik x_im
-        AB = torch.matmul(W2T, A.view(R, C, C * n)).view(R, h, C, n).mul_(s1[:, :, None, :])
-        S = (st[:, :, None, :] * XtT[None, None]).view(R, hb * m, n)
-        H21 = torch.matmul(S, AB.view(R, h * C, n).transpose(1, 2)).view(R, hb, m, h, C)
-        Tr = torch.matmul((delta[:, :, None, :] * s1[:, None, :, :]).view(R, C * h, n), Xt)
+        AB = torch.matmul(W2T, A.reshape(R, C, C * n)).reshape(R, h, C, n).mul_(s1[:, :, None, :])
+        S = (st[:, :, None, :] * XtT[None, None]).reshape(R, hb * m, n)
+        H21 = torch.matmul(S, AB.reshape(R, h * C, n).transpose(1, 2)).reshape(R, hb, m, h, C)
+        Tr = torch.matmul((delta[:, :, None, :] * s1[:, None, :, :]).reshape(R, C * h, n), Xt)
         H21 = H21.permute(0, 4, 1, 3, 2).contiguous()  # (R, C, hb, h, m)
-        H21[:, :, :h].diagonal(dim1=2, dim2=3).add_(Tr.view(R, C, h, m).transpose(2, 3))
+        H21[:, :, :h].diagonal(dim1=2, dim2=3).add_(Tr.reshape(R, C, h, m).transpose(2, 3))
         _scatter(H, H21, L2, L1)
         H[:, :q1, q1:].copy_(H[:, q1:, :q1].transpose(1, 2))
         # Theta2-Theta2: sum_i st_ij A_i[c, d] st_ik
         if p is not None:  # (sum_i p_ic [c = d] st_i st_i^T - (p_ic st_i)(p_id st_i)^T) / n
-            Ps = (p[:, :, None, :] * st[:, None, :, :]).view(R, C * hb, n)
-            H22 = torch.matmul(Ps, Ps.transpose(1, 2)).neg_().view(R, C, hb, C, hb)
-            D = torch.matmul(Ps, st.transpose(1, 2)).view(R, C, hb, hb)
+            Ps = (p[:, :, None, :] * st[:, None, :, :]).reshape(R, C * hb, n)
+            H22 = torch.matmul(Ps, Ps.transpose(1, 2)).neg_().reshape(R, C, hb, C, hb)
+            D = torch.matmul(Ps, st.transpose(1, 2)).reshape(R, C, hb, hb)
             H22.diagonal(dim1=1, dim2=3).add_(D.permute(0, 2, 3, 1))
             H22.mul_(1.0 / n)
         else:
-            AS = (A.view(R, C * C, 1, n) * st[:, None, :, :]).view(R, C * C * hb, n)
-            H22 = torch.matmul(st, AS.transpose(1, 2)).view(R, hb, C, C, hb).permute(0, 2, 1, 3, 4)
+            AS = (A.reshape(R, C * C, 1, n) * st[:, None, :, :]).reshape(R, C * C * hb, n)
+            H22 = torch.matmul(st, AS.transpose(1, 2)).reshape(R, hb, C, C, hb).permute(0, 2, 1, 3, 4)
         _scatter(H, H22, L2, L2)
         return g, H
 

@@ -15,6 +15,7 @@ is the other half, :mod:`graphtraj.dynamics.optimizers`).
 from __future__ import annotations
 
 import copy
+import threading
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -91,10 +92,28 @@ class Objective:
         idx = torch.arange(n) if indices is None else indices
         return [(idx[s : s + cs], min(cs, n - s) / n) for s in range(0, n, cs)]
 
+    def _check_params(self, W: Any, V: Any = None) -> tuple[Any, Any]:
+        """``W`` as (R, P) and ``V`` as (R, k, P) float64 tensors, or a clear error."""
+        W = as_tensor64(W)
+        P = self.n_params
+        if W.ndim != 2 or W.shape[1] != P:
+            hint = " (one parameter vector w is W = w[None])" if W.ndim == 1 else ""
+            raise ValidationError(
+                f"`W` must have shape (R, {P}): R parameter vectors{hint}; got {tuple(W.shape)}"
+            )
+        if V is not None:
+            V = as_tensor64(V)
+            if V.ndim != 3 or V.shape[0] != W.shape[0] or V.shape[2] != P:
+                raise ValidationError(
+                    f"`V` must have shape ({W.shape[0]}, k, {P}): k vectors per parameter "
+                    f"vector; got {tuple(V.shape)}"
+                )
+        return W, V
+
     def loss(self, W: Any, indices: Any = None) -> Any:
         """Mean loss (R,) of the parameter vectors ``W`` (R, P) on the samples."""
         torch = _torch()
-        W = as_tensor64(W)
+        W, _ = self._check_params(W)
         acc = torch.zeros(W.shape[0], dtype=torch.float64)
         for idx, weight in self._chunks(indices):
             acc = acc + weight * self._loss_chunk(W, idx)
@@ -103,7 +122,7 @@ class Objective:
     def grad(self, W: Any, indices: Any = None) -> Any:
         """Gradient (R, P) of the mean loss at ``W`` (R, P)."""
         torch = _torch()
-        W = as_tensor64(W)
+        W, _ = self._check_params(W)
         acc = torch.zeros_like(W)
         for idx, weight in self._chunks(indices):
             acc = acc + weight * self._grad_chunk(W, idx)
@@ -117,8 +136,7 @@ class Objective:
         ``sum_b (n_b / n) H_b V`` from zero.
         """
         torch = _torch()
-        W = as_tensor64(W)
-        V = as_tensor64(V)
+        W, V = self._check_params(W, V)
         g = torch.zeros_like(W)
         hv = torch.zeros_like(V)
         if V.shape[1] == 0:
@@ -208,6 +226,10 @@ def _check_loss(loss: Any) -> str | Callable:
 
 
 # ------------------------------------------------------------ general path
+#: Serializes torch.func.functional_call, which swaps a module's parameters in place.
+_FUNCTIONAL_CALL_LOCK = threading.RLock()
+
+
 class ModuleObjective(Objective):
     """Mean loss, gradient and HVPs of any ``torch.nn.Module`` (the general path).
 
@@ -370,7 +392,10 @@ class ModuleObjective(Objective):
     def _f(self, w: Any, Xb: Any, yb: Any) -> Any:
         from torch.func import functional_call
 
-        out = functional_call(self._module, self._params(w), (Xb,))
+        # functional_call swaps the parameters of the one module in place for the call:
+        # threads sharing an objective (or its module) must not interleave there.
+        with _FUNCTIONAL_CALL_LOCK:
+            out = functional_call(self._module, self._params(w), (Xb,))
         return self._loss_fn(out, yb)
 
     def _loss_chunk(self, W: Any, idx: Any) -> Any:

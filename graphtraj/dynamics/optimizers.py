@@ -244,8 +244,9 @@ def update_rule(optimizer: Any = "sgd", *, lr: float | None = None, **options: A
         Learning rate η > 0 (required with a name).
     **options
         ``momentum``, ``nesterov``, ``weight_decay`` (SGD); ``betas``, ``eps``,
-        ``weight_decay`` (Adam/AdamW). ``dampening``, ``amsgrad`` and ``maximize`` are
-        accepted only at their defaults.
+        ``weight_decay`` (Adam/AdamW). Defaults are PyTorch's: ``weight_decay`` is 0
+        except for ``"adamw"`` (0.01, as ``torch.optim.AdamW``). ``dampening``,
+        ``amsgrad`` and ``maximize`` are accepted only at their defaults.
 
     Returns
     -------
@@ -282,6 +283,8 @@ def update_rule(optimizer: Any = "sgd", *, lr: float | None = None, **options: A
         raise ValidationError(f"`lr` must be given for optimizer {name!r}; got None")
     lr = check_real(lr, "lr", minimum=0.0, strict_min=True)
     defaults = _SGD_DEFAULTS if name == "sgd" else _ADAM_DEFAULTS
+    if name == "adamw":  # torch.optim.AdamW's default decoupled weight decay
+        defaults = {**defaults, "weight_decay": 0.01}
     unknown = sorted(set(options) - set(defaults))
     if unknown:
         raise ValidationError(

@@ -144,8 +144,10 @@ def _qr(V: Any) -> tuple[Any, Any]:
     batched QR on CPU); k = 1 is a normalization.
     """
     torch = _torch()
-    if V.shape[1] == 1:
-        d = torch.linalg.vector_norm(V, dim=2)
+    if V.shape[1] == 1:  # a normalization, scaled so that |v| beyond 1e±154 does not overflow
+        s = V.abs().amax(dim=2, keepdim=True)
+        s = torch.where(s > 0, s, torch.ones_like(s))
+        d = torch.linalg.vector_norm(V / s, dim=2) * s[:, :, 0]
         return V / d.clamp_min(1e-300)[:, :, None], d
     Qn, Rn = np.linalg.qr(V.transpose(1, 2).numpy())
     d = np.abs(np.diagonal(Rn, axis1=1, axis2=2))
@@ -163,6 +165,33 @@ def _finite_rows(T: Any) -> Any:
     if flat.shape[1] == 0:
         return torch.ones(T.shape[0], dtype=torch.bool)
     return torch.isfinite(flat.amax(dim=1)) & torch.isfinite(flat.amin(dim=1))
+
+
+def _physical_memory() -> float | None:
+    """Bytes of physical memory of this machine, or None where unknown."""
+    import os
+
+    try:
+        return float(os.sysconf("SC_PAGE_SIZE")) * float(os.sysconf("SC_PHYS_PAGES"))
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
+def _check_tangent_memory(R: int, k: int, D: int) -> None:
+    """Refuse up front a run whose tangent vectors cannot fit in memory.
+
+    The loop holds about four (R, k, D) float64 arrays at once (the vectors, their
+    images, the QR factor and numpy's copy).
+    """
+    need = 4.0 * 8 * R * k * D
+    have = _physical_memory()
+    if have is not None and need > have:
+        raise ValidationError(
+            f"`k` must be small enough for {R} x k x {D} tangent vectors to fit in memory: "
+            f"k = {k} needs about {need / 2**30:.3g} GiB, this machine has "
+            f"{have / 2**30:.3g} GiB. Use a smaller `k` (top-k exponents) or fewer initial "
+            "conditions per call."
+        )
 
 
 def _tangent0(tangent0: Any, R: int, D: int, k: int, rng: Any) -> Any:
@@ -337,6 +366,8 @@ def lyapunov_spectrum(
         raise ValidationError(
             f"`system` must be a StepMap (training_map(...), DifferentiableMap(...)) or a "
             f"stored Trajectory; got {type(system).__name__}"
+            + (" (pick one replica of the ensemble: ens.replica(0), the reference network "
+               "of a perturbation ensemble)" if type(system).__name__ == "Ensemble" else "")
         )
     D = system.dim
     if (x0 is None) == (along is None):
@@ -377,6 +408,7 @@ def lyapunov_spectrum(
             f"`n_steps` must be <= {avail} (steps with recorded batches from t0 = {t0}); got {n_steps}"
         )
     k = D if k == "all" else check_int(k, "k", minimum=1, maximum=D)
+    _check_tangent_memory(R, k, D)
     qr_every = check_int(qr_every, "qr_every", minimum=1)
     transient = check_int(transient, "transient", minimum=0)
     if transient % qr_every:

@@ -19,12 +19,52 @@ def _consecutive(times: np.ndarray) -> bool:
     return times.size >= 2 and bool(np.all(np.diff(times) == 1))
 
 
+def _malformed(field: str, exc: Exception) -> NotReplayableError:
+    """The error for run metadata whose ``field`` cannot be used to replay the run."""
+    return NotReplayableError(
+        f"this run cannot be replayed: its {field} is malformed: {exc}. Rewrite that "
+        "field of the run's metadata as graphtraj.capture.train_ensemble writes it."
+    )
+
+
+def _check_width(traj: Any, n_params: int, meta: Mapping[str, Any]) -> None:
+    """The stored states must have one value per parameter of the rebuilt model."""
+    width = int(np.shape(traj.states)[-1])
+    if width != n_params:
+        model = meta.get("model")
+        sizes = model.get("sizes") if isinstance(model, Mapping) else None
+        spec = f" (metadata['model']['sizes'] = {list(sizes)})" if sizes is not None else ""
+        raise NotReplayableError(
+            f"this run cannot be replayed: its metadata describe a model with {n_params} "
+            f"parameters{spec}, but its stored states have {width} values per step; the "
+            "metadata do not belong to these states (correct metadata['model'] to the "
+            "network that produced them)"
+        )
+
+
+def _batch_size(opt: Mapping[str, Any], n: int) -> int:
+    """``opt["batch_size"]``: an integer from 1 to the number ``n`` of samples."""
+    try:
+        return check_int(opt["batch_size"], "batch_size", minimum=1, maximum=n)
+    except ValidationError as exc:
+        raise _malformed("metadata['optimizer']['batch_size']", exc) from None
+
+
 def _sampler_batches(desc: Mapping[str, Any], n: int, batch_size: int, count: int) -> list:
     """The first ``count`` batches of an IndexSampler run epoch after epoch."""
     from graphtraj.capture.recorder import IndexSampler
 
-    sampler = IndexSampler(n, batch_size, shuffle=bool(desc.get("shuffle", True)),
-                           seed=desc.get("seed", 0), drop_last=bool(desc.get("drop_last", False)))
+    flags = {}
+    for key, default in (("shuffle", True), ("drop_last", False)):
+        value = desc.get(key, default)
+        if not isinstance(value, (bool, np.bool_)):
+            raise _malformed(f"metadata['optimizer']['sampler']['{key}']", ValidationError(
+                f"`{key}` must be true or false; got {_describe(value)}"))
+        flags[key] = bool(value)
+    try:
+        sampler = IndexSampler(n, batch_size, seed=desc.get("seed", 0), **flags)
+    except ValidationError as exc:
+        raise _malformed("metadata['optimizer']['sampler']", exc) from None
     out: list = []
     while len(out) < count:
         out.extend(b.copy() for b in sampler)
@@ -61,8 +101,10 @@ def training_map_from_run(
     ------
     NotReplayableError
         If the run is marked not replayable (a user module, a foreign optimizer), lacks
-        its model spec, data reference or optimizer, or is a mini-batch run without a
-        batch for every step.
+        its model spec, data reference or optimizer, is a mini-batch run without a
+        batch for every step, has a malformed metadata field (the message names it,
+        e.g. ``metadata['optimizer']['batch_size']``), or its metadata describe a model
+        whose parameter count differs from the width of its stored states.
 
     Examples
     --------
@@ -76,7 +118,11 @@ def training_map_from_run(
     traj = run if isinstance(run, Trajectory) else None
     meta = run.metadata if traj is not None else run
     if not isinstance(meta, Mapping):
-        raise ValidationError(f"`run` must be a Trajectory or its metadata dict; got {_describe(run)}")
+        hint = (" (pick one replica of the ensemble: ens.replica(0), the reference "
+                "network of a perturbation ensemble)" if type(run).__name__ == "Ensemble" else "")
+        raise ValidationError(
+            f"`run` must be a Trajectory or its metadata dict; got {_describe(run)}{hint}"
+        )
     missing = [key for key in ("model", "data", "optimizer") if not meta.get(key)]
     if not meta.get("replayable", False) or missing:
         if not meta.get("replayable", False):
@@ -93,19 +139,31 @@ def training_map_from_run(
         )
     from graphtraj.capture.replay import model_from_metadata
 
-    model, X, y = model_from_metadata(dict(meta))
     opt = meta["optimizer"]
-    rule = rule_from_metadata(opt)
+    if not isinstance(opt, Mapping):
+        raise _malformed("metadata['optimizer']", ValidationError(
+            f"it must be a dict with 'name' and 'lr'; got {_describe(opt)}"))
+    try:
+        model, X, y = model_from_metadata(dict(meta))
+    except ValidationError as exc:
+        raise _malformed("model or data description (metadata['model'], metadata['data'], "
+                         "metadata['dtype'])", exc) from None
+    if traj is not None:
+        _check_width(traj, model.layout.size, meta)
+    try:
+        rule = rule_from_metadata(opt)
+    except ValidationError as exc:
+        raise _malformed("metadata['optimizer']", exc) from None
     batches = None
     first = 0
     if opt.get("batch_size") is not None:
+        batch_size = _batch_size(opt, int(X.shape[0]))
         if traj is not None and traj.batches is not None and _consecutive(traj.times):
             batches = traj.batches
             first = int(traj.times[0])
         elif isinstance(opt.get("sampler"), Mapping) and opt["sampler"].get("kind") == "IndexSampler":
             stop = int(traj.times[-1]) if traj is not None else 0
-            batches = _sampler_batches(opt["sampler"], int(X.shape[0]), int(opt["batch_size"]),
-                                       max(stop, 1))
+            batches = _sampler_batches(opt["sampler"], int(X.shape[0]), batch_size, max(stop, 1))
         else:
             raise NotReplayableError(
                 "this mini-batch run cannot be replayed: the batch of every step is needed "
@@ -134,8 +192,19 @@ def resolve_run(
     NotReplayableError
         See :func:`training_map_from_run`; also for a stateful optimizer whose first
         record is not step 0.
+    ValidationError
+        If ``system`` has a parameter count other than the width of the run's states.
     """
-    tm = training_map_from_run(traj, fast=fast) if system is None else system
+    if system is None:
+        tm = training_map_from_run(traj, fast=fast)
+    else:
+        tm = system
+        width = int(np.shape(traj.states)[-1])
+        if tm.n_params != width:
+            raise ValidationError(
+                f"`system` must have {width} parameters (the width of the run's states); "
+                f"got a map with {tm.n_params}. Pass the map of this run, or omit `system`"
+            )
     times = np.asarray(traj.times)
     if n_steps is not None:
         n_steps = check_int(n_steps, "n_steps", minimum=1)

@@ -20,6 +20,7 @@ __all__ = [
 #: Random probe vectors of :func:`spectral_density`.
 PROBES = ("rademacher", "gaussian")
 _BREAKDOWN = 1e-12  # relative size of beta at which the Krylov space is invariant
+_CHUNK = 2**20  # kernel evaluations per block in spectral_density (8 MiB)
 
 
 @dataclass(frozen=True)
@@ -77,7 +78,10 @@ def lanczos_quadrature(
     Raises
     ------
     ValidationError
-        For a zero or non-finite probe, or a shape mismatch.
+        For a zero or non-finite probe, a shape mismatch, ``n_steps > P``, or a
+        Lanczos basis that does not fit in memory.
+    NonFiniteInputError
+        For an operator with non-finite entries or a non-finite product H v.
 
     Notes
     -----
@@ -85,7 +89,9 @@ def lanczos_quadrature(
     from :math:`q_1 = v/|v|`, the Gauss rule has nodes :math:`\\theta_i` and weights
     :math:`(S_{1i})^2`, and :math:`e_1^\\top T_m^j e_1 = q_1^\\top H^j q_1` for
     :math:`j \\le 2m - 1` (Golub & Meurant 1994; Ubaru, Chen & Saad 2017, Sec. 2).
-    Cost: m Hessian-vector products.
+    Cost: m Hessian-vector products; memory O(P m) with re-orthogonalization, O(P)
+    without. The products are scaled by a power of two taken from the first one
+    (exact in floating point), so operators of any magnitude (e.g. 1e200) work.
 
     References
     ----------
@@ -100,28 +106,59 @@ def lanczos_quadrature(
     >>> q.nodes.round(12).tolist(), q.weights.round(12).tolist()
     ([1.0, 2.0, 3.0], [0.333333333333, 0.333333333333, 0.333333333333])
     """
-    from scipy.linalg import eigh_tridiagonal
-
     lin, _ = _as_operator(operator)
     P = lin.shape[0]
     v = as_float_array(probe, "probe", 1)
     if v.shape != (P,):
         raise ValidationError(f"`probe` must have shape ({P},); got {v.shape}")
-    norm = float(np.linalg.norm(v))
-    if norm == 0:
+    if not np.any(v):
         raise ValidationError("`probe` must be nonzero; got the zero vector")
-    n_steps = check_int(n_steps, "n_steps", minimum=1, maximum=P)
-    Q = np.zeros((P, n_steps))
+    n_steps = _check_steps(n_steps, P)
+    return _lanczos(lin, v, n_steps, bool(reorthogonalize))
+
+
+def _check_steps(n_steps: Any, P: int) -> int:
+    n_steps = check_int(n_steps, "n_steps", minimum=1)
+    if n_steps > P:
+        raise ValidationError(
+            f"`n_steps` must be <= P = {P} (the operator dimension: after P steps the "
+            f"Krylov space is the whole space and the quadrature is exact); got {n_steps}"
+        )
+    return n_steps
+
+
+def _lanczos(lin: Any, v: np.ndarray, n_steps: int, reorthogonalize: bool) -> LanczosQuadrature:
+    """The Lanczos kernel (validated input; ``lin`` checks its products are finite)."""
+    from scipy.linalg import eigh_tridiagonal
+
+    P = v.size
+    peak = float(np.abs(v).max())
+    q = (v / peak) / np.linalg.norm(v / peak)  # no overflow for huge probes
+    Q = None
+    if reorthogonalize:
+        try:
+            Q = np.empty((P, n_steps))
+        except MemoryError:
+            raise ValidationError(
+                f"`n_steps` must be small enough for the ({P}, {n_steps}) float64 Lanczos "
+                f"basis ({P * n_steps * 8 / 2**30:.3g} GiB) to fit in memory; got {n_steps}. "
+                "30-100 steps are typical for SLQ, or pass reorthogonalize=False (memory O(P))."
+            ) from None
     alpha, beta = [], []
-    q = v / norm
     q_prev = np.zeros(P)
     b_prev = 0.0
+    c = 0.0  # power-of-two scale of H (from the first product): exact, and no overflow
     for j in range(n_steps):
-        Q[:, j] = q
-        w = np.asarray(lin.matmat(q[:, None]))[:, 0] - b_prev * q_prev
+        if Q is not None:
+            Q[:, j] = q
+        w = np.asarray(lin.matmat(q[:, None]))[:, 0]
+        if c == 0.0:
+            top = float(np.abs(w).max())
+            c = float(np.ldexp(1.0, int(np.frexp(top)[1]))) if top > 0 else 1.0
+        w = w / c - b_prev * q_prev
         a = float(q @ w)
         w = w - a * q
-        if reorthogonalize:
+        if Q is not None:
             for _ in range(2):
                 w = w - Q[:, : j + 1] @ (Q[:, : j + 1].T @ w)
         alpha.append(a)
@@ -138,7 +175,8 @@ def lanczos_quadrature(
     else:
         nodes, vecs = eigh_tridiagonal(al, be)
     weights = vecs[0] ** 2
-    return LanczosQuadrature(nodes=nodes, weights=weights, alpha=al, beta=be, n_steps=int(al.size))
+    return LanczosQuadrature(nodes=nodes * c, weights=weights, alpha=al * c, beta=be * c,
+                             n_steps=int(al.size))
 
 
 @dataclass(frozen=True)
@@ -230,14 +268,18 @@ def spectral_density(
     Raises
     ------
     ValidationError
-        For invalid arguments.
+        For invalid arguments (``n_steps`` must be <= P: more Lanczos steps than the
+        dimension add nothing).
+    NonFiniteInputError
+        For an operator with non-finite entries or a non-finite product H v.
 
     Notes
     -----
     :math:`\\phi(t) = \\frac{1}{n_v}\\sum_{l}\\sum_i w^{(l)}_i\\,
     g_\\sigma(t - \\theta^{(l)}_i)` (Ghorbani et al. 2019, Eq. 4-6): an unbiased
     estimate of the smoothed spectral density for Rademacher or Gaussian probes. Cost
-    ``n_probes * n_steps`` Hessian-vector products.
+    ``n_probes * n_steps`` Hessian-vector products; the kernel sum is accumulated in
+    blocks, so memory is O(P m + n_probes m + G) whatever the number of probes.
 
     References
     ----------
@@ -260,9 +302,13 @@ def spectral_density(
     lin, _ = _as_operator(operator)
     P = lin.shape[0]
     n_probes = check_int(n_probes, "n_probes", minimum=1)
-    n_steps = check_int(n_steps, "n_steps", minimum=1, maximum=P)
+    n_steps = _check_steps(n_steps, P)
     probe = check_option(probe, "probe", PROBES)
     n_grid = check_int(n_grid, "n_grid", minimum=2)
+    if sigma is not None:
+        sigma = check_real(sigma, "sigma", minimum=0.0, strict_min=True)
+    if grid is not None:
+        grid = as_float_array(grid, "grid", 1)
     gen = as_rng(rng)
     nodes = np.zeros((n_probes, n_steps))
     weights = np.zeros((n_probes, n_steps))
@@ -271,7 +317,7 @@ def spectral_density(
             v = gen.integers(0, 2, P) * 2.0 - 1.0
         else:
             v = gen.standard_normal(P)
-        q = lanczos_quadrature(lin, v, n_steps)
+        q = _lanczos(lin, v, n_steps, True)
         m = q.n_steps
         nodes[p, :m] = q.nodes
         nodes[p, m:] = q.nodes[-1]
@@ -279,15 +325,18 @@ def spectral_density(
     lo, hi = float(nodes.min()), float(nodes.max())
     if sigma is None:
         sigma = (hi - lo) / 100.0 if hi > lo else 1e-3 * max(abs(hi), 1.0)
-    else:
-        sigma = check_real(sigma, "sigma", minimum=0.0, strict_min=True)
     if grid is None:
         grid = np.linspace(lo - 5 * sigma, hi + 5 * sigma, n_grid)
-    else:
-        grid = as_float_array(grid, "grid", 1)
-    z = (grid[:, None, None] - nodes[None]) / sigma
-    kern = np.exp(-0.5 * z * z) / (sigma * np.sqrt(2 * np.pi))
-    density = (kern * weights[None]).sum(axis=2).mean(axis=1)
+    # Sum the kernels over all (probe, node) pairs in chunks: memory O(G chunk), not
+    # O(G n_probes m); the zero-weight padding of short rules is skipped.
+    used = weights > 0
+    th, wt = nodes[used], weights[used]
+    density = np.zeros(grid.size)
+    chunk = max(1, _CHUNK // grid.size)
+    for i in range(0, th.size, chunk):
+        z = (grid[:, None] - th[None, i : i + chunk]) / sigma
+        density += np.exp(-0.5 * z * z) @ wt[i : i + chunk]
+    density /= n_probes * sigma * np.sqrt(2 * np.pi)
     return SpectralDensity(
         grid=grid, density=density, nodes=nodes, weights=weights, sigma=float(sigma),
         n_params=int(P), params={"n_probes": n_probes, "n_steps": n_steps, "probe": probe},

@@ -23,11 +23,24 @@ from graphtraj.trajectory import ParamLayout
 __all__ = ["StepMap", "TrainingMap", "DifferentiableMap", "training_map"]
 
 
+def _as_real_tensor(a: Any, name: str, dtype: Any) -> Any:
+    """``a`` as a real tensor of ``dtype``; a clear error for non-numeric or complex input."""
+    torch = _torch()
+    if isinstance(a, torch.Tensor):
+        if a.is_complex() or a.dtype == torch.bool:
+            raise ValidationError(f"`{name}` must be real-valued; got a {a.dtype} tensor")
+        return a.to(dtype)  # not detached, so that torch.func transforms compose with the map
+    arr = np.asarray(a)
+    if arr.dtype.kind not in "iuf":
+        raise ValidationError(
+            f"`{name}` must be a real-valued array; got dtype {arr.dtype}"
+        )
+    return torch.as_tensor(arr, dtype=dtype)
+
+
 def _batched(x: Any, V: Any | None, dim: int, dtype: Any) -> tuple[Any, Any, bool]:
     """Tensors (R, D) and (R, k, D) from 1-D/2-D input; also whether input was 1-D."""
-    torch = _torch()
-    # tensors are not detached, so that torch.func transforms compose with the map
-    x = x.to(dtype) if isinstance(x, torch.Tensor) else torch.as_tensor(np.asarray(x), dtype=dtype)
+    x = _as_real_tensor(x, "x", dtype)
     single = x.ndim == 1
     if single:
         x = x[None]
@@ -36,13 +49,21 @@ def _batched(x: Any, V: Any | None, dim: int, dtype: Any) -> tuple[Any, Any, boo
             f"`x` must have shape (R, {dim}) or ({dim},); got {tuple(x.shape)}"
         )
     if V is not None:
-        V = V.to(dtype) if isinstance(V, torch.Tensor) else torch.as_tensor(np.asarray(V), dtype=dtype)
+        V = _as_real_tensor(V, "V", dtype)
+        given = tuple(V.shape)
         if single:
             V = V[None]
         if V.ndim != 3 or V.shape[0] != x.shape[0] or V.shape[2] != dim:
             want = f"(k, {dim})" if single else f"({x.shape[0]}, k, {dim})"
-            raise ValidationError(f"`V` must have shape {want}; got {tuple(V.shape)}")
+            raise ValidationError(
+                f"`V` must have shape {want} (one tangent vector per row); got {given}"
+            )
     return x, V, single
+
+
+def _check_t(t: Any, default: int) -> int:
+    """The step index: ``default`` for None, else a non-negative integer."""
+    return default if t is None else check_int(t, "t", minimum=0)
 
 
 class StepMap:
@@ -62,20 +83,33 @@ class StepMap:
     dim: int
     dtype: Any
 
-    def step(self, x: Any, t: int = 0) -> Any:
-        """Advance states ``x`` (R, D) or (D,) by one step taken at time ``t``."""
+    #: Step index used when ``t`` is not given (a :class:`TrainingMap` resumed from a
+    #: torch optimizer starts at its ``initial_step``).
+    initial_step: int = 0
+
+    def step(self, x: Any, t: int | None = None) -> Any:
+        """Advance states ``x`` (R, D) or (D,) by one step taken at time ``t``.
+
+        ``t`` defaults to :attr:`initial_step`. Maps that depend on time (Adam's bias
+        correction, replayed mini-batches) must be given ``t`` when stepped in a loop:
+        ``x = fmap.step(x, t)`` for ``t = initial_step, initial_step + 1, ...``.
+        """
+        t = _check_t(t, self.initial_step)
         xb, _, single = _batched(x, None, self.dim, self.dtype)
-        out = self._step(xb, int(t))
+        out = self._step(xb, t)
         return out[0] if single else out
 
-    def step_tangent(self, x: Any, V: Any, t: int = 0) -> tuple[Any, Any]:
+    def step_tangent(self, x: Any, V: Any, t: int | None = None) -> tuple[Any, Any]:
         """Advance states and push tangent vectors: ``(F_t(x), DF_t(x) V)``.
 
         ``V`` has shape (R, k, D) (or (k, D) for a single state ``x`` of shape (D,));
-        row ``V[r, j]`` is a tangent vector at ``x[r]``.
+        row ``V[r, j]`` is a tangent vector at ``x[r]``. ``t`` as in :meth:`step`.
         """
+        t = _check_t(t, self.initial_step)
         xb, Vb, single = _batched(x, V, self.dim, self.dtype)
-        x1, V1 = self._step_tangent(xb, Vb, int(t))
+        if Vb.shape[1] == 0:
+            return self.step(x, t), (Vb[0] if single else Vb)
+        x1, V1 = self._step_tangent(xb, Vb, t)
         return (x1[0], V1[0]) if single else (x1, V1)
 
     def max_steps(self, t0: int) -> int | None:
@@ -179,11 +213,22 @@ class DifferentiableMap(StepMap):
             ) from None
 
     def _check_out(self, out: Any, R: int) -> Any:
-        if tuple(out.shape) != (R, self.dim):
+        torch = _torch()
+        if not isinstance(out, torch.Tensor):
+            raise ValidationError(f"`fn` must return a torch tensor; got {_describe(out)}")
+        if not out.is_floating_point():
             raise ValidationError(
-                f"`fn` must return a tensor of shape ({self.dim},); got {tuple(out.shape[1:])}"
+                f"`fn` must return a real floating-point tensor ({self.dtype}); got {out.dtype}"
             )
-        return out
+        if tuple(out.shape) != (R, self.dim):
+            if self.vectorized:
+                want = f"a batch (N, {self.dim}) to (N, {self.dim}) when vectorized=True (N = {R})"
+                got = tuple(out.shape)
+            else:
+                want = f"a state of shape ({self.dim},) to shape ({self.dim},)"
+                got = tuple(out.shape[1:])
+            raise ValidationError(f"`fn` must map {want}; got output shape {got}")
+        return out.to(self.dtype)
 
     def _step(self, x: Any, t: int) -> Any:
         from torch.func import vmap
@@ -203,19 +248,15 @@ class DifferentiableMap(StepMap):
                 return self._step(x, t), V
             xs = x.repeat_interleave(k, dim=0)  # row r * k + j is x[r]
             x1, v1 = self._call(lambda: jvp(f, (xs,), (V.reshape(R * k, D),)))
-            if tuple(x1.shape) != (R * k, D):
-                raise ValidationError(
-                    f"`fn` must map a batch (N, {D}) to (N, {D}) when vectorized=True; got "
-                    f"{tuple(x1.shape)} for N = {R * k}"
-                )
-            return x1.reshape(R, k, D)[:, 0], v1.reshape(R, k, D)
+            x1 = self._check_out(x1, R * k)
+            return x1.reshape(R, k, D)[:, 0], v1.to(self.dtype).reshape(R, k, D)
 
         def one(xr: Any, vs: Any) -> tuple[Any, Any]:
             x1, v1 = vmap(lambda v: jvp(f, (xr,), (v,)))(vs)
             return x1[0], v1
 
         x1, V1 = self._call(lambda: vmap(one)(x, V))
-        return self._check_out(x1, x.shape[0]), V1
+        return self._check_out(x1, x.shape[0]), V1.to(self.dtype)
 
     def describe(self) -> dict[str, Any]:
         return {"kind": "DifferentiableMap", "dim": self.dim, "name": self.name,
@@ -232,6 +273,12 @@ def _check_batches(batches: Any, n: int) -> list[Any]:
             raise ValidationError(
                 f"`batches` must be an integer array of shape (T, B) (-1 pads short "
                 f"batches) or a sequence of index arrays; got {_describe(arr)}"
+            )
+        if arr.size and arr.min() < -1:
+            i = int(np.argwhere(arr < -1)[0, 0])
+            raise ValidationError(
+                f"`batches[{i}]` must index samples in [0, {n - 1}] (-1 pads short "
+                f"batches); got {int(arr[i].min())}"
             )
         rows = [r[r >= 0] for r in arr]
     elif isinstance(batches, Sequence) and not isinstance(batches, str):
@@ -359,7 +406,10 @@ class TrainingMap(StepMap):
             weights = self.objective.initial_params()
             if weights is None:
                 raise ValidationError(
-                    "`weights` must be given: this objective has no parameters of its own"
+                    "`weights` must be given: this objective has no parameters of its own "
+                    "(it was built from a spec, not a module). Draw initial weights with "
+                    "graphtraj.capture.init_states(spec, n, rng=...) and pass them, e.g. "
+                    "tm.initial_state(init_states(spec, 1, rng=0))"
                 )
         w = np.asarray(
             weights.detach().cpu().numpy() if hasattr(weights, "detach") else weights,
@@ -543,6 +593,8 @@ def training_map(
         if not isinstance(model, torch.nn.Module):
             raise ValidationError("a torch.optim `optimizer` must come with a torch.nn.Module `model`")
         mine = [p for p in model.parameters() if p.requires_grad]
+        if len(optimizer.param_groups) > 1:
+            update_rule(optimizer)  # raises UnsupportedModelError for several groups
         theirs = list(optimizer.param_groups[0]["params"]) if optimizer.param_groups else []
         if len(mine) != len(theirs) or any(a is not b for a, b in zip(mine, theirs, strict=True)):
             raise ValidationError(

@@ -76,7 +76,14 @@ def check_perturbation(eps: Any, x: Any, dtype: Any, *, name: str = "eps") -> fl
             raise ValidationError(f"`dtype` must be a floating dtype; got {dtype!r}") from None
     finfo = np.finfo(np.dtype(name_dtype))
     arr = np.asarray(x.detach().cpu().numpy() if hasattr(x, "detach") else x, dtype=np.float64)
-    typical = float(np.sqrt(np.mean(arr * arr))) if arr.size else 0.0
+    scale = float(np.max(np.abs(arr))) if arr.size else 0.0
+    if not np.isfinite(scale):
+        raise ValidationError(
+            "the perturbed state must be finite; got non-finite entries (a diverged state "
+            "has no tangent map)"
+        )
+    # root mean square, scaled so that states beyond 1e154 do not overflow the squares
+    typical = scale * float(np.sqrt(np.mean((arr / scale) ** 2))) if 0 < scale < np.inf else scale
     typical = typical if typical > 0 else 1.0
     floor = min_eps(typical, name_dtype)  # RESOLUTION_FACTOR * finfo.eps * typical
     if eps < floor:

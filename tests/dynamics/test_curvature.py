@@ -5,7 +5,13 @@ import pytest
 import torch
 
 from graphtraj.dynamics import HessianOperator, sharpness, sharpness_track, training_map
-from graphtraj.exceptions import ConvergenceWarning, UnknownOptionError, ValidationError
+from graphtraj.exceptions import (
+    ConvergenceWarning,
+    NonFiniteInputError,
+    UndefinedResultWarning,
+    UnknownOptionError,
+    ValidationError,
+)
 
 
 def _half_mse(out, t):
@@ -39,14 +45,77 @@ def test_same_seed_bit_identical_and_sources(rng):
     np.testing.assert_allclose(c.eigenvalues, np.linalg.eigvalsh(A)[::-1][:3], atol=1e-10)
 
 
-def test_power_iteration_finds_largest_magnitude():
-    """Power iteration converges to the largest-magnitude eigenvalues (documented)."""
+def test_power_iteration_returns_top_algebraic_eigenvalues():
+    """With a dominant negative eigenvalue, power iteration (shifted by |λ|max) still
+    returns the top algebraic eigenvalues, as Lanczos does; it used to return [2, -5]."""
     A = np.diag([-5.0, 1.0, 2.0, 0.5])
     lan = sharpness(A, k=2, rng=0)
     pw = sharpness(A, k=2, method="power", rng=0)
     np.testing.assert_allclose(lan.eigenvalues, [2.0, 1.0], atol=1e-12)
-    np.testing.assert_allclose(pw.eigenvalues, [2.0, -5.0], atol=1e-8)
-    assert pw.history.shape == (pw.n_iter, 2)
+    np.testing.assert_allclose(pw.eigenvalues, [2.0, 1.0], atol=1e-8)
+    assert pw.converged.all() and pw.history.shape == (pw.n_iter, 2)
+
+
+@pytest.mark.parametrize(("diag", "top"), [
+    ([-1.0, -2.0, -3.0, -4.0], -1.0),  # negative definite: top is -1, not -4
+    ([1.0, 2.0, 3.0, -10.0], 3.0),     # indefinite: top is 3, not -10
+])
+def test_power_on_indefinite_operator_finds_sharpness(diag, top):
+    """Power iteration returns the largest algebraic eigenvalue (hand-known for a
+    diagonal matrix), converged and without warnings, for definite and indefinite H."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        res = sharpness(np.diag(diag), method="power", rng=0)
+    assert res.value == pytest.approx(top, abs=1e-9) and res.converged.all()
+    assert abs(res.eigenvectors[int(np.argmax(diag)), 0]) == pytest.approx(1.0, abs=1e-6)
+
+
+@pytest.mark.parametrize("scale", [1e200, 1e-200])
+@pytest.mark.parametrize("method", ["lanczos", "power"])
+def test_huge_and_tiny_operators_converge(method, scale):
+    """Convergence is scale-invariant: diag(1, 3, 2) times 1e±200 gives 3e±200,
+    converged, with no warning (the residual used to overflow to inf, or underflow
+    to 0 and stop power iteration on a wrong value)."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        res = sharpness(np.diag([1.0, 3.0, 2.0]) * scale, method=method, rng=0)
+    assert res.value == pytest.approx(3.0 * scale, rel=1e-9)
+    assert res.converged.all() and res.residuals[0] < 1e-7
+    assert method == "lanczos" or res.n_iter < 1000
+
+
+def test_torch_and_sparse_operators_accepted():
+    """Torch tensors and scipy sparse matrices are converted: diag(1, 3, 2) has top
+    eigenvalue 3 (torch used to raise a raw TypeError from scipy)."""
+    import scipy.sparse as sparse
+
+    D = [1.0, 3.0, 2.0]
+    for op in (torch.diag(torch.tensor(D)), torch.diag(torch.tensor(D, dtype=torch.float64)),
+               sparse.diags(D).tocsr(), sparse.diags_array(D)):
+        for method in ("lanczos", "power"):
+            assert sharpness(op, method=method, rng=0).value == pytest.approx(3.0, abs=1e-9)
+    with pytest.raises(ValidationError, match="must be symmetric"):
+        sharpness(sparse.csr_array(np.array([[1.0, 2.0], [0.0, 1.0]])))
+    with pytest.raises(ValidationError, match="must be symmetric"):
+        sharpness(torch.tensor([[1.0, 2.0], [0.0, 1.0]]))
+    with pytest.raises(ValidationError, match="square"):
+        sharpness(torch.ones(2, 3))
+    with pytest.raises(ValidationError, match="must be a HessianOperator"):
+        sharpness([[1.0, 0.0], [0.0, 2.0]])
+
+
+def test_non_finite_operator_raises_clear_error():
+    """Non-finite entries or products raise NonFiniteInputError before ARPACK sees them."""
+    from scipy.sparse.linalg import aslinearoperator
+
+    with pytest.raises(NonFiniteInputError, match="finite"):
+        sharpness(np.diag([1.0, np.nan, 2.0]))
+    with pytest.raises(NonFiniteInputError, match="finite products"):
+        sharpness(aslinearoperator(np.diag([1.0, np.nan, 2.0])), rng=0)
 
 
 def test_non_convergence_warns():
@@ -154,6 +223,46 @@ def test_track_validation(rng):
     assert tr.edge is None and tr.threshold is None
     tr2 = sharpness_track(adam, adam.initial_state(), 2, threshold=0.5, rng=0)
     assert tr2.edge.threshold == 0.5
-    big = training_map(torch.nn.Linear(2, 1), X * 100, rng.standard_normal(10), loss=_half_mse, lr=1.0)
-    with pytest.raises(ValidationError, match="diverged"):
-        sharpness_track(big, big.initial_state(), 400, every=400)
+
+
+def test_diverging_run_gives_nan_sharpness(rng, capfd):
+    """A diverging fresh run is data: NaN sharpness (not converged) from the step the
+    state turns non-finite, one UndefinedResultWarning naming it, finite values before
+    (= top eigenvalue of the constant least-squares Hessian), and an edge summary over
+    the finite measurements. It used to raise ValidationError('the run diverged')."""
+    X = rng.standard_normal((10, 2)) * 100
+    big = training_map(torch.nn.Linear(2, 1), X, rng.standard_normal(10), loss=_half_mse, lr=1.0)
+    with pytest.warns(UndefinedResultWarning, match="undefined from step") as rec:
+        tr = sharpness_track(big, big.initial_state(), 400, every=40, rng=0)
+    bad = ~np.isfinite(tr.sharpness)
+    assert bad.any() and bad[-1] and not bad[0]
+    first = int(np.argmax(bad))
+    assert np.all(bad[first:]) and not tr.converged[first:].any()
+    assert f"from step {tr.steps[first]} on" in str(rec[0].message)
+    Xb = np.hstack([X, np.ones((10, 1))])
+    np.testing.assert_allclose(tr.sharpness[:first], np.linalg.eigvalsh(Xb.T @ Xb / 10)[-1], rtol=1e-8)
+    assert tr.edge is not None and tr.edge.steps.tolist() == tr.steps[:first].tolist()
+    assert np.isnan(tr.loss[first:]).all()
+    assert "DLASCL" not in capfd.readouterr().err
+
+
+def test_diverged_stored_states_give_nan(rng, capfd):
+    """Tracking along stored states with non-finite rows gives NaN there (with a
+    warning naming the step) and the exact sharpness elsewhere; it used to raise
+    NonFiniteInputError and print a LAPACK DLASCL error."""
+    X = rng.standard_normal((20, 3))
+    tm = training_map(torch.nn.Linear(3, 1), X, rng.standard_normal(20), loss=_half_mse, lr=0.2)
+    x0 = tm.initial_state()
+    states = [torch.as_tensor(x0)]
+    for t in range(3):
+        states.append(tm.step(states[-1], t))
+    along = torch.stack(states).numpy().copy()
+    along[2:] = np.nan
+    along[3, 0] = np.inf
+    with pytest.warns(UndefinedResultWarning, match="step 2"):
+        tr = sharpness_track(tm, along=along, rng=0)
+    Xb = np.hstack([X, np.ones((20, 1))])
+    np.testing.assert_allclose(tr.sharpness[:2], np.linalg.eigvalsh(Xb.T @ Xb / 20)[-1], atol=1e-10)
+    assert np.isnan(tr.sharpness[2:]).all() and not tr.converged[2:].any()
+    assert tr.edge.sharpness.size == 2
+    assert "DLASCL" not in capfd.readouterr().err

@@ -46,3 +46,12 @@ def test_validation():
         edge_of_stability([1.0, 2.0], lr=1.0, steps=[0.0, 1.0])
     with pytest.raises(ValidationError, match="threshold"):
         edge_of_stability([1.0], threshold=-1.0)
+
+
+def test_float_steps_message_names_dtype():
+    """Float steps are rejected with a message naming the dtype (it used to say
+    'of shape (2,); got (2,)', which hides the problem)."""
+    with pytest.raises(ValidationError, match=r"integer array of shape \(2,\); got an array of shape \(2,\) and dtype float64"):
+        edge_of_stability([1.0, 2.0], lr=1.0, steps=[0.0, 1.0])
+    with pytest.raises(ValidationError, match=r"shape \(3,\) and dtype int"):
+        edge_of_stability([1.0, 2.0], lr=1.0, steps=[0, 1, 2])

@@ -124,3 +124,21 @@ def test_grouped_initial_conditions_give_the_same_hessian(rng, monkeypatch):
     g2, hv = obj.grad_hvp(W, V)
     assert torch.allclose(hv, torch.matmul(V, H), rtol=0, atol=1e-13)
     assert torch.allclose(g2, g, rtol=0, atol=1e-15)
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=lambda s: "-".join(map(str, s["sizes"])) + s["activation"] + s["loss"])
+def test_single_sample_chunks(rng, spec):
+    """A chunk or mini-batch of one sample (batch size 1 SGD, a remainder chunk) gives
+    the same Hessian as torch.func (broadcast products of one sample are not views)."""
+    X = torch.as_tensor(rng.standard_normal((1, spec["sizes"][0])))
+    y = torch.as_tensor(rng.integers(0, spec["sizes"][-1], 1))
+    obj = MLPObjective(spec, X, y)
+    W = torch.as_tensor(rng.standard_normal((3, obj.n_params)))
+    H = obj.hessian(W)
+    f = lambda w: batched_mlp_loss(w, X, y, spec)  # noqa: E731
+    for r in range(3):
+        assert torch.allclose(H[r], hessian(f)(W[r]), rtol=0, atol=1e-12)
+    chunked = MLPObjective(spec, rng.standard_normal((8, spec["sizes"][0])),
+                           rng.integers(0, spec["sizes"][-1], 8), chunk_size=7)
+    whole = MLPObjective(spec, chunked.X, chunked.y)
+    assert torch.allclose(chunked.hessian(W), whole.hessian(W), rtol=0, atol=1e-13)

@@ -186,3 +186,28 @@ def test_target_dtypes_follow_the_loss(rng):
     ce = ModuleObjective(torch.nn.Linear(2, 2), X, np.array([0, 1] * 3),
                          loss=lambda out, t: torch.nn.functional.cross_entropy(out, t))
     assert ce.y.dtype == torch.int64
+
+
+def test_threads_sharing_a_module_objective_get_serial_results(rng):
+    """Threads that share one general-path objective get the numbers of a serial run
+    (functional_call swaps the module's parameters in place; the swap is serialized)."""
+    import threading
+
+    from graphtraj.capture import paper_mlp
+    from graphtraj.datasets import load_iris
+    from graphtraj.dynamics import make_objective
+
+    X, y = load_iris()
+    obj = make_objective(paper_mlp(seed=1), X, y)
+    W = torch.as_tensor(rng.standard_normal((8, 2, 83)))
+    V = torch.as_tensor(rng.standard_normal((8, 2, 3, 83)))
+    serial = [obj.grad_hvp(W[i], V[i]) for i in range(8)]
+    out = {}
+    threads = [threading.Thread(target=lambda i=i: out.__setitem__(i, obj.grad_hvp(W[i], V[i])))
+               for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for i in range(8):
+        assert torch.equal(out[i][0], serial[i][0]) and torch.equal(out[i][1], serial[i][1])

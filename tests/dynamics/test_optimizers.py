@@ -118,3 +118,14 @@ def test_update_rule_errors():
         update_rule(SGDRule(lr=0.1), lr=0.2)
     with pytest.raises(ValidationError, match="metadata"):
         rule_from_metadata({"lr": 0.1})
+
+
+@pytest.mark.parametrize("name,cls", [("sgd", torch.optim.SGD), ("adam", torch.optim.Adam),
+                                      ("adamw", torch.optim.AdamW)])
+def test_named_rules_take_torch_defaults(name, cls):
+    """A rule given by name has the hyperparameter defaults of the torch optimizer of that
+    name (AdamW decays weights by 0.01 unless told otherwise)."""
+    model = torch.nn.Linear(2, 2)
+    from_torch = update_rule(cls(model.parameters(), lr=0.05)).to_dict()
+    assert update_rule(name, lr=0.05).to_dict() == from_torch
+    assert update_rule("adamw", lr=0.05, weight_decay=0.0).to_dict()["weight_decay"] == 0.0

@@ -239,3 +239,26 @@ def test_paper_network_tangent_ftle_matches_perturbation_ftle(paper):
     pert, tang = np.array(pert), np.array(tang)
     assert pert.size >= 6 and np.all(tang > 0.1)
     assert np.abs(pert - tang).mean() < 0.1 and abs(pert.mean() - tang.mean()) < 0.06
+
+
+@pytest.mark.parametrize(("scale", "n_steps", "qr_every"), [(1e200, 1, 1), (1e-100, 4, 2)])
+def test_single_vector_survives_extreme_stretching(scale, n_steps, qr_every):
+    """k = 1 gives the same finite exponent as k = 2 when one step stretches a vector
+    beyond the float64 square-root range (the normalization is scaled)."""
+    from graphtraj.dynamics import DifferentiableMap
+
+    fmap = DifferentiableMap(lambda x: scale * x, 2)
+    one = lyapunov_spectrum(fmap, [1.0, 1.0], n_steps, k=1, qr_every=qr_every, rng=0).exponents
+    two = lyapunov_spectrum(fmap, [1.0, 1.0], n_steps, k=2, qr_every=qr_every, rng=0).exponents
+    assert np.isclose(one[0, 0], np.log(scale), rtol=1e-12)
+    assert np.allclose(two[0], np.log(scale), rtol=1e-12)
+
+
+def test_full_spectrum_of_a_huge_map_is_refused_before_allocating():
+    """k = 'all' on a 10^5-dimensional map would need ~300 GiB of tangent vectors: a
+    clear error naming the remedy, not a MemoryError."""
+    from graphtraj.dynamics import DifferentiableMap
+
+    fmap = DifferentiableMap(lambda x: 0.5 * x, 100_000)
+    with pytest.raises(ValidationError, match="smaller `k`"):
+        lyapunov_spectrum(fmap, np.zeros(100_000), 1, k="all", rng=0)

@@ -10,7 +10,7 @@ from graphtraj.dynamics import (
     training_map,
     training_map_from_run,
 )
-from graphtraj.exceptions import NotReplayableError
+from graphtraj.exceptions import NotReplayableError, ValidationError
 
 
 @pytest.fixture(scope="module")
@@ -112,3 +112,84 @@ def test_recorded_batches_are_used(iris):
                      batches=batches, metadata=meta)
     res = lyapunov_spectrum(rec, rng=0)
     assert res.replay_error[0] < 1e-13
+
+
+@pytest.fixture(scope="module")
+def minibatch_meta(iris):
+    """The metadata of a mini-batch run (batch size 32, sampler described)."""
+    return dict(_run(iris, batch_size=32).metadata)
+
+
+def _with(meta, **optimizer):
+    """``meta`` with some optimizer fields replaced (``sampler`` merged)."""
+    opt = dict(meta["optimizer"])
+    if "sampler" in optimizer:
+        optimizer["sampler"] = {**opt["sampler"], **optimizer["sampler"]}
+    opt.update(optimizer)
+    return {**meta, "optimizer": opt}
+
+
+@pytest.mark.parametrize(
+    ("change", "match"),
+    [
+        ({"batch_size": "a"}, r"metadata\['optimizer'\]\['batch_size'\] is malformed: "
+                              r"`batch_size` must be an integer; got 'a'"),
+        ({"batch_size": 1.5}, r"\['batch_size'\] is malformed: .* integer; got 1.5"),
+        ({"batch_size": 0}, r"\['batch_size'\] is malformed: `batch_size` must be >= 1"),
+        ({"batch_size": 1000}, r"\['batch_size'\] is malformed: `batch_size` must be <= 120"),
+        ({"sampler": {"shuffle": "no"}}, r"\['sampler'\]\['shuffle'\] is malformed: "
+                                         r"`shuffle` must be true or false; got 'no'"),
+        ({"sampler": {"seed": "z"}}, r"\['sampler'\] is malformed: `seed` must be"),
+        ({"lr": "x"}, r"metadata\['optimizer'\] is malformed: `lr` must be a real number"),
+    ],
+)
+def test_malformed_optimizer_metadata(minibatch_meta, change, match):
+    """A malformed optimizer field gives NotReplayableError naming the field, not a raw
+    ValueError from int() or a message about an argument the user never passed."""
+    with pytest.raises(NotReplayableError, match=match):
+        training_map_from_run(_with(minibatch_meta, **change))
+
+
+def test_malformed_model_and_optimizer_entries(minibatch_meta):
+    """An optimizer entry that is not a dict, or an invalid model spec, names the field."""
+    with pytest.raises(NotReplayableError, match=r"metadata\['optimizer'\] is malformed: it "
+                       "must be a dict"):
+        training_map_from_run({**minibatch_meta, "optimizer": "sgd"})
+    model = {**minibatch_meta["model"], "sizes": "4-10-3"}
+    with pytest.raises(NotReplayableError, match=r"metadata\['model'\].* is malformed"):
+        training_map_from_run({**minibatch_meta, "model": model})
+
+
+def test_metadata_sizes_that_do_not_match_the_states(iris):
+    """Metadata describing a 4-8-3 network (67 parameters) for states of the 4-10-3 one
+    (83 values) give NotReplayableError naming both sizes, from every entry point; a map
+    of another size passed as `system` is a ValidationError."""
+    from graphtraj.dynamics.replay import resolve_run
+    from graphtraj.exceptions import ValidationError
+    from graphtraj.trajectory import Trajectory
+
+    traj = _run(iris)
+    meta = {**traj.metadata, "model": {**traj.metadata["model"], "sizes": [4, 8, 3]}}
+    bad = Trajectory(traj.times, np.asarray(traj.states), traj.layout, metadata=meta)
+    match = (r"model with 67 parameters \(metadata\['model'\]\['sizes'\] = \[4, 8, 3\]\), "
+             r"but its stored states have 83 values per step")
+    with pytest.raises(NotReplayableError, match=match):
+        training_map_from_run(bad)
+    with pytest.raises(NotReplayableError, match=match):
+        lyapunov_spectrum(bad, k=2, rng=0)
+    small = training_map_from_run(meta)  # metadata alone: nothing to compare with
+    assert small.n_params == 67
+    with pytest.raises(ValidationError, match="`system` must have 83 parameters .*; got a "
+                       "map with 67"):
+        resolve_run(traj, 5, system=small)
+
+
+def test_an_ensemble_is_refused_with_the_replica_hint(iris):
+    """Passing a whole ensemble where one run is expected names the remedy (one replica)."""
+    from graphtraj.capture import train_ensemble
+    from graphtraj.dynamics import lyapunov_spectrum
+
+    X, y = iris
+    ens = train_ensemble({"sizes": [4, 10, 3]}, X, y, lr=0.5, n_steps=3, record_every=1)
+    with pytest.raises(ValidationError, match=r"ens\.replica\(0\)"):
+        lyapunov_spectrum(ens)

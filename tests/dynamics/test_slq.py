@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from graphtraj.dynamics import lanczos_quadrature, spectral_density
-from graphtraj.exceptions import UnknownOptionError, ValidationError
+from graphtraj.exceptions import NonFiniteInputError, UnknownOptionError, ValidationError
 
 
 def test_quadrature_moments_exact_on_random_matrix(rng):
@@ -75,3 +75,60 @@ def test_validation():
         spectral_density(np.eye(3), n_steps=2, sigma=0.0)
     with pytest.raises(ValidationError, match="operator"):
         spectral_density("H")
+
+
+def test_huge_operator_scaled_exactly():
+    """diag(1..100) * 1e200 has trace 5050e200 and nodes in [1e200, 1e202]: the
+    power-of-two scaling avoids the overflow that used to reach scipy's
+    eigh_tridiagonal as 'array must not contain infs or NaNs'."""
+    sd = spectral_density(np.diag(np.arange(1.0, 101.0)) * 1e200, n_probes=2, n_steps=20, rng=0)
+    assert sd.trace() == pytest.approx(5050e200, rel=1e-10)
+    assert 1e200 * (1 - 1e-9) <= sd.nodes.min() and sd.nodes.max() <= 1e202 * (1 + 1e-9)
+    assert np.trapezoid(sd.density, sd.grid) == pytest.approx(1.0, abs=1e-3)
+    q = lanczos_quadrature(np.diag([1.0, 2.0, 3.0]) * 1e-250, np.ones(3), 3)
+    np.testing.assert_allclose(q.nodes, [1e-250, 2e-250, 3e-250], rtol=1e-12)
+
+
+def test_non_finite_operator_raises_clear_error():
+    """A NaN product raises NonFiniteInputError (not scipy's raw ValueError)."""
+    from scipy.sparse.linalg import aslinearoperator
+
+    with pytest.raises(NonFiniteInputError, match="finite products"):
+        lanczos_quadrature(aslinearoperator(np.diag([1.0, np.nan, 2.0])), np.ones(3), 3)
+    with pytest.raises(NonFiniteInputError, match="finite products"):
+        spectral_density(aslinearoperator(np.diag([1.0, np.inf, 2.0])), n_steps=3)
+
+
+def test_n_steps_bounded_by_dimension_and_memory():
+    """n_steps > P raises a clear error naming P; a basis too large for memory raises
+    ValidationError (it used to be a raw MemoryError); without re-orthogonalization
+    memory is O(P) and the 3 nodes of diag(1, 2, 3) are still exact."""
+    from scipy.sparse.linalg import LinearOperator
+
+    with pytest.raises(ValidationError, match=r"`n_steps` must be <= P = 10"):
+        spectral_density(np.eye(10), n_steps=100100)
+    P = 2**22  # a (P, P) float64 basis needs 128 TiB
+    huge = LinearOperator((P, P), matvec=lambda v: v, dtype=np.float64)
+    with pytest.raises(ValidationError, match="fit in memory"):
+        lanczos_quadrature(huge, np.ones(P), P)
+    q = lanczos_quadrature(np.diag([1.0, 2.0, 3.0]), np.ones(3), 3, reorthogonalize=False)
+    np.testing.assert_allclose(q.nodes, [1.0, 2.0, 3.0], atol=1e-12)
+
+
+def test_many_probes_density_matches_naive_sum(rng):
+    """The blocked kernel sum equals the naive (G, n_probes, m) formula, Eq. 4-6 of
+    Ghorbani et al.; many probes on a tiny operator no longer need O(G n_probes m)."""
+    import graphtraj.dynamics.slq as slq
+
+    A = np.diag(rng.uniform(0, 5, 10))
+    sd = spectral_density(A, n_probes=50, n_steps=6, rng=1, n_grid=64)
+    z = (sd.grid[:, None, None] - sd.nodes[None]) / sd.sigma
+    naive = (np.exp(-0.5 * z * z) * sd.weights[None]).sum(axis=2).mean(axis=1)
+    naive /= sd.sigma * np.sqrt(2 * np.pi)
+    np.testing.assert_allclose(sd.density, naive, rtol=1e-12, atol=1e-15)
+    old, slq._CHUNK = slq._CHUNK, 100  # force many blocks
+    try:
+        small = spectral_density(A, n_probes=50, n_steps=6, rng=1, n_grid=64)
+    finally:
+        slq._CHUNK = old
+    np.testing.assert_allclose(small.density, sd.density, rtol=1e-12, atol=1e-15)

@@ -153,6 +153,8 @@ def test_training_map_validation(rng):
         training_map(model, X, y, lr=0.1, batches=[[0.5]])
     with pytest.raises(ValidationError, match="not be empty"):
         training_map(model, X, y, lr=0.1, batches=np.full((1, 2), -1))
+    with pytest.raises(ValidationError, match="-1 pads short batches"):
+        training_map(model, X, y, lr=0.1, batches=np.array([[0, -2]]))
     with pytest.raises(ValidationError, match="at least one batch"):
         training_map(model, X, y, lr=0.1, batches=[])
     with pytest.raises(ValidationError, match="must be None"):
@@ -208,3 +210,57 @@ def test_differentiable_map_time_dependent_and_errors():
         DifferentiableMap(lambda x: x * float(x[0].item()), 1).step_tangent(torch.ones(1), torch.ones(1, 1))
     with pytest.raises(ValidationError, match="when vectorized=True"):
         DifferentiableMap(lambda x: x[:1], 1, vectorized=True).step_tangent(torch.ones(2, 1), torch.ones(2, 1, 1))
+
+
+def test_step_index_defaults_to_the_maps_initial_step(rng):
+    """Without `t`, a step is taken at the map's initial step (a resumed Adam optimizer
+    continues its bias correction); looping with explicit `t` reproduces torch.optim."""
+    X, y = _data(rng)
+    model = _model()
+    opt = torch.optim.Adam(model.parameters(), lr=0.05)
+    for _ in range(3):
+        opt.zero_grad()
+        torch.nn.functional.cross_entropy(model(X), y).backward()
+        opt.step()
+    tm = training_map(model, X, y, optimizer=opt)
+    assert tm.initial_step == 3
+    x = tm.initial_state()
+    assert torch.equal(tm.step(x), tm.step(x, 3))
+    for t in range(3, 6):
+        x = tm.step(x, t)
+        opt.zero_grad()
+        torch.nn.functional.cross_entropy(model(X), y).backward()
+        opt.step()
+    flat = torch.cat([p.detach().reshape(-1) for p in model.parameters()])
+    assert torch.allclose(tm.weights(x), flat, rtol=0, atol=1e-13)
+    with pytest.raises(ValidationError, match="`t` must be >= 0"):
+        tm.step(x, -1)
+
+
+def test_generic_map_input_and_output_checks():
+    """Non-numeric or complex states, non-float outputs and k = 0 tangent vectors get
+    clear answers instead of torch errors."""
+    henon = DifferentiableMap(lambda x: torch.stack([1 - 1.4 * x[0] ** 2 + x[1], 0.3 * x[0]]), 2)
+    for bad in ("ab", [None, 1.0], np.array([1j, 1.0])):
+        with pytest.raises(ValidationError, match="`x` must be a real-valued"):
+            henon.step(bad)
+    with pytest.raises(ValidationError, match="got \\(2, 3\\)"):
+        henon.step_tangent([0.1, 0.1], np.ones((2, 3)))
+    x1, V1 = henon.step_tangent([0.1, 0.1], np.ones((0, 2)))
+    assert tuple(V1.shape) == (0, 2) and torch.allclose(x1, henon.step([0.1, 0.1]))
+    for fn in (lambda x: x.long(), lambda x: x.to(torch.complex128)):
+        with pytest.raises(ValidationError, match="real floating-point tensor"):
+            DifferentiableMap(fn, 2).step([1.0, 2.0])
+
+
+def test_several_parameter_groups_are_named_as_the_problem(rng):
+    """An optimizer with two parameter groups (covering every parameter in order) is
+    refused for its groups, not for its parameters."""
+    from graphtraj.exceptions import UnsupportedModelError
+
+    X, y = _data(rng)
+    model = _model()
+    params = list(model.parameters())
+    opt = torch.optim.SGD([{"params": params[:1]}, {"params": params[1:]}], lr=0.1)
+    with pytest.raises(UnsupportedModelError, match="single parameter group"):
+        training_map(model, X, y, optimizer=opt)

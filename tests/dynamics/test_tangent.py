@@ -52,3 +52,14 @@ def test_argument_errors():
         finite_difference_tangent(m, np.zeros((2, 2)), np.zeros((2, 1, 2)))
     with pytest.raises(ValidationError, match="`t`"):
         finite_difference_tangent(m, np.zeros(2), np.eye(2), t=-1)
+
+
+def test_resolution_check_at_huge_state_sizes():
+    """States beyond 1e154 (whose squares overflow) get the resolution floor of their own
+    size: eps = 1e150 is accepted at |x| = 1e154, and the doubling map's tangent is 2 I."""
+    fmap = DifferentiableMap(lambda x: 2 * x, 2)
+    x = torch.tensor([1e154, 1e154], dtype=torch.float64)
+    J = finite_difference_tangent(fmap, x, torch.eye(2, dtype=torch.float64), eps=1e150)
+    assert torch.allclose(J, 2 * torch.eye(2, dtype=torch.float64), rtol=1e-12, atol=0)
+    with pytest.raises(ValidationError, match="must be finite"):
+        finite_difference_tangent(fmap, torch.tensor([np.inf, 1.0]), torch.eye(2), eps=1e-3)

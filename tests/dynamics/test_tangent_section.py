@@ -43,7 +43,7 @@ def test_build_on_a_synthetic_regime(runs):
     assert sec.key == "tangent" and n["n_exponents"] == 83 and len(n["spectrum"]) == 83
     assert n["n_steps"] == 40 and n["replay_error"] < 1e-12 and n["threshold"] == 2.0
     assert n["spectrum"] == sorted(n["spectrum"], reverse=True)  # reported sorted
-    assert n["max_exponent"] in n["spectrum"]  # QR column 0: the λ1 estimate
+    assert n["max_exponent"] == n["spectrum"][0]  # the largest exponent, as listed
     assert n["exponent_sum"] == pytest.approx(sum(n["spectrum"]), abs=1e-12)
     assert n["n_positive"] + n["n_near_zero"] <= 83
     assert "perturbation_ftle" in n and "η = 1" in sec.summary_html
@@ -108,3 +108,50 @@ def test_summary_wording_for_sharpness_starting_above_threshold():
     text = _summary(SimpleNamespace(lr=1.0), {**nums, "first_reach": 7, "sharpness_initial": 1.2,
                                               "n_crossings": 4}, None)
     assert "Sharpness 1.2 at the start reaches 2/η = 2 at step 7, crosses it 4 times" in text
+
+
+def _fake_measure(exponents, early, stderr):
+    """The inputs of `_numbers` for a one-replica spectrum with the given columns."""
+    ex = np.array([exponents], dtype=float)
+    spec = SimpleNamespace(
+        exponents=ex, stderr=np.array([stderr], dtype=float), replay_error=None,
+        params={"t0": 0}, finite_time_exponents=lambda a, b: np.array([early], dtype=float))
+    track = SimpleNamespace(edge=None, threshold=2.0, sharpness=np.array([1.0, 1.5]),
+                            converged=np.array([True, True]))
+    return {"spectrum": spec, "track": track, "n_steps": 50, "map": SimpleNamespace(dim=3)}
+
+
+def test_max_exponent_is_the_largest_of_the_listed_spectrum():
+    """When QR column 0 is not the largest final exponent, `max_exponent` is still
+    spectrum[0], and its early value and standard error come from that same column."""
+    from graphtraj.report.sections.tangent import ZERO_TOL, _numbers
+
+    m = _fake_measure([-0.2, 0.5, 0.0], early=[-0.1, 0.4, 0.05], stderr=[0.01, 0.02, 0.03])
+    n = _numbers(m, lr=1.0)
+    assert n["spectrum"] == [0.5, 0.0, -0.2]
+    assert n["max_exponent"] == n["spectrum"][0] == 0.5
+    assert n["max_exponent_early"] == 0.4 and n["max_exponent_stderr"] == 0.02
+    assert n["zero_tol"] == ZERO_TOL == 1e-3
+    assert n["n_positive"] == 1 and n["n_near_zero"] == 1 and n["exponent_sum"] == pytest.approx(0.3)
+
+
+def test_max_exponent_ignores_diverged_columns_and_counts_use_the_tolerance():
+    """NaN exponents never become the maximum; exponents within ±zero_tol count as near
+    zero, not positive (2e-3 is positive, 1e-3 and -5e-4 are near zero)."""
+    from graphtraj.report.sections.tangent import _numbers
+
+    m = _fake_measure([float("nan"), 1e-3, 2e-3, -5e-4], early=[0.0, 0.1, 0.2, 0.3],
+                      stderr=[0.0, 0.1, 0.2, 0.3])
+    n = _numbers(m, lr=1.0)
+    assert n["max_exponent"] == 2e-3 and n["max_exponent_early"] == 0.2
+    assert n["n_positive"] == 1 and n["n_near_zero"] == 2
+
+
+def test_summary_states_the_zero_tolerance():
+    """The summary says which tolerance separates positive from near-zero exponents."""
+    from graphtraj.report.sections.tangent import _summary
+
+    nums = {"max_exponent_early": 0.3, "n_steps": 200, "n_positive": 5, "n_exponents": 83,
+            "n_near_zero": 11, "threshold": 2.0}
+    text = _summary(SimpleNamespace(lr=1.0), nums, None)
+    assert "5 of 83 exponents above 0.001, 11 within ±0.001 of zero" in text

@@ -78,20 +78,29 @@ def _measure(traj: Any, *, n_steps: int, every: int, k: Any = None, seed: int = 
     return {"map": tm, "spectrum": spec, "track": track, "n_steps": n, "t0": t0}
 
 
+def _top_column(spec: Any) -> int:
+    """QR column of the largest final exponent (NaN ranks lowest)."""
+    ex = np.asarray(spec.exponents[0], dtype=float)
+    return int(np.argmax(np.where(np.isnan(ex), -np.inf, ex)))
+
+
 def _numbers(m: dict[str, Any], lr: float) -> dict[str, Any]:
     spec, track = m["spectrum"], m["track"]
     ex = spec.exponents[0]
+    top = _top_column(spec)
     edge = track.edge
     early_stop = spec.params["t0"] + min(100, m["n_steps"])
+    early = spec.finite_time_exponents(spec.params["t0"], early_stop)[0, top]
     out: dict[str, Any] = {
         "lr": float(lr),
         "n_steps": int(m["n_steps"]),
         "dim": int(m["map"].dim),
-        "max_exponent": _finite(ex[0]),
-        "max_exponent_early": _finite(spec.finite_time_exponents(spec.params["t0"], early_stop)[0, 0]),
-        "max_exponent_stderr": _finite(spec.stderr[0, 0]),
+        "max_exponent": _finite(ex[top]),
+        "max_exponent_early": _finite(early),
+        "max_exponent_stderr": _finite(spec.stderr[0, top]),
         "spectrum": [float(v) for v in np.sort(ex)[::-1]],
         "n_exponents": int(ex.size),
+        "zero_tol": ZERO_TOL,
         "n_positive": int(np.sum(ex > ZERO_TOL)),
         "n_near_zero": int(np.sum(np.abs(ex) <= ZERO_TOL)),
         "exponent_sum": _finite(ex.sum()) if ex.size == m["map"].dim else None,
@@ -154,7 +163,7 @@ def _summary(regime: Any, nums: dict[str, Any], pert: dict[str, Any] | None) -> 
         verdict = (f"the training map does not stretch perturbations: λ_max = {_fmt(lam)} per step "
                    "(marginal stability)")
     parts = [f"At η = {_fmt(regime.lr)}, {verdict} over the first {n_early} steps "
-             f"({nums['n_positive']} of {nums['n_exponents']} exponents positive, "
+             f"({nums['n_positive']} of {nums['n_exponents']} exponents above {ZERO_TOL:g}, "
              f"{nums['n_near_zero']} within ±{ZERO_TOL:g} of zero"]
     if nums.get("exponent_sum") is not None:
         parts[0] += f", sum {_fmt(nums['exponent_sum'])}"
@@ -222,7 +231,8 @@ def _build(regime: Any) -> Any:
         nums["perturbation_ftle_accepted_mean"] = _finite(pert["accepted_mean"])
         a, b = pert["window"]
         try:
-            nums["tangent_on_perturbation_window"] = _finite(spec.finite_time_exponents(a, b)[0, 0])
+            nums["tangent_on_perturbation_window"] = _finite(
+                spec.finite_time_exponents(a, b)[0, _top_column(spec)])
         except Exception:  # the fitted window lies beyond the replayed steps
             nums["tangent_on_perturbation_window"] = None
     fig, axes = plt.subplots(1, 3, figsize=(14, 3.6))
@@ -261,12 +271,26 @@ def analyze(traj: Any, **options: Any) -> dict[str, Any]:
     Returns
     -------
     dict
-        JSON-able numbers: maximal exponent (whole range and first 100 steps), the
-        spectrum (sorted in decreasing order), counts of positive and near-zero
-        exponents, sharpness statistics and the edge-of-stability summary. The maximal
-        exponent is the rate of the first Benettin/QR direction, which converges to λ1;
-        over a finite run, near-zero exponents of later directions can exceed it by
-        about their standard error.
+        JSON-able numbers (per step; NaN as None):
+
+        - ``max_exponent``: the largest final exponent, ``spectrum[0]``;
+          ``max_exponent_early`` and ``max_exponent_stderr``: the finite-time exponent
+          over the first 100 steps and the standard error of that same QR direction.
+          Over a finite run the largest exponent need not belong to the first QR
+          direction (near-zero exponents of later directions can exceed λ1's estimate
+          by about their standard error); all three numbers follow the largest one.
+        - ``spectrum``: the exponents sorted in decreasing order; ``n_exponents``.
+        - ``zero_tol`` (``1e-3``): ``n_positive`` counts exponents ``> zero_tol``,
+          ``n_near_zero`` those with ``|λ| <= zero_tol``.
+        - ``exponent_sum`` (None unless all exponents were computed),
+          ``replay_error``.
+        - sharpness: ``threshold`` (2/η), ``sharpness_initial``, ``sharpness_max``,
+          ``sharpness_final``, ``sharpness_converged``.
+        - edge of stability (when the threshold is defined): ``first_reach``, the first
+          step at which sharpness reaches 2/η, or ``-1`` if it never does (printed as
+          ``never`` by ``graphtraj analyze``); ``n_crossings``, ``fraction_above``,
+          ``time_above``, ``late_ratio`` and ``max_ratio`` (sharpness / (2/η) averaged
+          over the second half, and its maximum).
 
     Raises
     ------
