@@ -120,7 +120,10 @@ class MLPObjective(Objective):
     \\Theta_{2,cj}\\sigma''(a_j)\\tilde x_m\\tilde x_{m'}` (Pearlmutter 1994; Bishop 1992).
     Cross-entropy: :math:`\\delta = (p - e_y)/n`, :math:`A = (\\mathrm{diag}\\,p - pp^\\top)/n`;
     MSE over all entries: :math:`\\delta = 2(z - e_y)/(n\\,\\mathrm{out})`,
-    :math:`A = 2I/(n\\,\\mathrm{out})`. Cost :math:`O(R\\,n\\,\\mathrm{out}\\,P^2)` time and
+    :math:`A = 2I/(n\\,\\mathrm{out})`. The curvature terms multiply two weights
+    before the saturating factors, so weights beyond about 1e150 (a diverging run)
+    overflow to NaN where the general path stays finite: use ``fast=False`` there.
+    Cost :math:`O(R\\,n\\,\\mathrm{out}\\,P^2)` time and
     :math:`O(R\\,n_b\\,\\mathrm{out}\\,P + R P^2)` memory.
 
     References

@@ -155,3 +155,15 @@ def test_summary_states_the_zero_tolerance():
             "n_near_zero": 11, "threshold": 2.0}
     text = _summary(SimpleNamespace(lr=1.0), nums, None)
     assert "5 of 83 exponents above 0.001, 11 within ±0.001 of zero" in text
+
+
+def test_runs_with_huge_weights_use_the_general_path(runs, monkeypatch):
+    """A stored run whose weights exceed the fast path's safe magnitude (products of two
+    weights overflow beyond ~1e154) is analysed with the general path."""
+    from graphtraj.dynamics import MLPObjective
+    from graphtraj.report.sections import tangent
+
+    traj = runs[0].replica(0)
+    assert isinstance(tangent._map(traj).objective, MLPObjective)
+    monkeypatch.setattr(tangent, "FAST_MAX_WEIGHT", 1.0)
+    assert not isinstance(tangent._map(traj).objective, MLPObjective)

@@ -38,6 +38,10 @@ def _fmt(x: Any, digits: int = 3) -> str:
     return "n/a" if not math.isfinite(v) else f"{v:.{digits}g}"
 
 
+#: Largest stored weight magnitude for which the report uses the MLP fast path.
+FAST_MAX_WEIGHT = 1e100
+
+
 def _finite(x: Any) -> float | None:
     v = float(x)
     return v if math.isfinite(v) else None
@@ -47,6 +51,13 @@ def _map(traj: Any) -> Any:
     from graphtraj.dynamics import training_map_from_run
     from graphtraj.exceptions import UnsupportedModelError
 
+    states = np.asarray(traj.states) if getattr(traj, "states", None) is not None else None
+    if states is not None and states.size:
+        finite = np.abs(states[np.isfinite(states)])
+        if finite.size and float(finite.max()) > FAST_MAX_WEIGHT:
+            # the fast path forms products of two weights (overflow beyond ~1e154);
+            # the general path differentiates the loss as computed and stays finite
+            return training_map_from_run(traj, fast=False)
     try:
         return training_map_from_run(traj, fast=True)
     except UnsupportedModelError:  # outside the fast path's family: general path
