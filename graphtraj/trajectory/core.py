@@ -75,6 +75,16 @@ def _mapping(value: Any, name: str, what: str) -> Mapping[str, Any]:
     return value
 
 
+def _count_steps(n: int, noun: str, steps: np.ndarray) -> str:
+    """``"3 records (steps 0..4)"``: a count with its step range, for short reprs."""
+    text = f"{n} {noun}{'' if n == 1 else 's'}"
+    if steps.size == 1:
+        return f"{text} (step {int(steps[0])})"
+    if steps.size > 1:
+        return f"{text} (steps {int(steps[0])}..{int(steps[-1])})"
+    return text
+
+
 @dataclass(frozen=True, eq=False)
 class Trajectory:
     """One training run: the parameter state at each recorded step.
@@ -161,6 +171,18 @@ class Trajectory:
 
     def __len__(self) -> int:
         return int(self.times.size)
+
+    def __repr__(self) -> str:
+        """A one-line summary (sizes and steps, not the arrays)."""
+        series = [k for k in ("loss", "accuracy", "lr") if getattr(self, k) is not None]
+        series += list(self.extra)
+        parts = [_count_steps(len(self), "record", self.times), f"{self.n_params} parameters"]
+        if series:
+            parts.append("series: " + ", ".join(series))
+        if self.batches is not None:
+            parts.append("batches recorded")
+        parts.append(f"replayable={self.replayable}")
+        return f"Trajectory({'; '.join(parts)})"
 
     @property
     def n_params(self) -> int:
@@ -401,6 +423,23 @@ class Ensemble:
         object.__setattr__(self, "observables", obs)
         object.__setattr__(self, "times", times)
         object.__setattr__(self, "metadata", dict(_mapping(self.metadata, "metadata", "JSON-able values")))
+
+    def __repr__(self) -> str:
+        """A one-line summary (sizes and steps, not the arrays)."""
+        n_ref = int(self.reference_indices().size)
+        n_div = int(np.count_nonzero(self.diverged_at >= 0))
+        parts = [f"{self.n_replicas} replica{'s' if self.n_replicas != 1 else ''} "
+                 f"({n_ref} reference{'s' if n_ref != 1 else ''})",
+                 f"{self.layout.size} parameters",
+                 "observed at " + _count_steps(self.steps.size, "step", self.steps)]
+        if self.observables:
+            parts.append("observables: " + ", ".join(self.observables))
+        if self.states is not None:
+            parts.append("states at " + _count_steps(self.times.size, "step", self.times))
+        else:
+            parts.append("no states")
+        parts.append(f"{n_div} diverged")
+        return f"Ensemble({'; '.join(parts)})"
 
     @property
     def n_replicas(self) -> int:

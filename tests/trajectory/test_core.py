@@ -348,3 +348,32 @@ def test_dataframe_like_states_are_converted():
     ens = Ensemble(LAY, np.arange(2), {}, reference=[0], diverged_at=[-1],
                    times=np.arange(3), states=np.stack([Frame().__array__()]))
     np.testing.assert_array_equal(ens.replica(0).states, data)
+
+
+# ------------------------------------------------------------------ short reprs
+def test_trajectory_repr_is_one_short_line(rng):
+    """repr names counts, step range and series, not the arrays (500 records print in one
+    line of under 200 characters)."""
+    lay = ParamLayout.for_mlp([4, 10, 3])
+    tr = Trajectory(np.arange(0, 1000, 2), rng.normal(size=(500, lay.size)), lay,
+                    loss=np.ones(500), extra={"test_loss": np.ones(500)},
+                    metadata={"replayable": True})
+    text = repr(tr)
+    assert "\n" not in text and len(text) < 200
+    assert text == ("Trajectory(500 records (steps 0..998); 83 parameters; "
+                    "series: loss, test_loss; replayable=True)")
+    one = Trajectory([7], np.zeros((1, 2)), ParamLayout(["w"], [(2,)]))
+    assert repr(one) == "Trajectory(1 record (step 7); 2 parameters; replayable=False)"
+
+
+def test_ensemble_repr_counts_references_states_and_divergence():
+    """repr gives replicas/references, observed steps, state steps and diverged count."""
+    lay = ParamLayout(["w"], [(2,)])
+    ens = Ensemble(lay, np.arange(4), {"loss": np.zeros((3, 4))}, reference=[0, 0, 2],
+                   diverged_at=[-1, 2, -1], times=[0, 3], states=np.zeros((3, 2, 2)))
+    assert repr(ens) == ("Ensemble(3 replicas (2 references); 2 parameters; observed at 4 "
+                         "steps (steps 0..3); observables: loss; states at 2 steps "
+                         "(steps 0..3); 1 diverged)")
+    bare = Ensemble(lay, [5], {}, reference=[0], diverged_at=[-1])
+    assert repr(bare) == ("Ensemble(1 replica (1 reference); 2 parameters; observed at 1 "
+                          "step (step 5); no states; 0 diverged)")
