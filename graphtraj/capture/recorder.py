@@ -171,6 +171,25 @@ def _sgd_description(optimizer: Any) -> tuple[dict[str, Any] | None, str | None]
     return desc, None
 
 
+def _batch_indices(batch: Any) -> np.ndarray:
+    """``batch`` as a 1-D int64 array of sample indices (>= 0; -1 pads shorter batches)."""
+    import torch
+
+    if isinstance(batch, torch.Tensor):
+        batch = batch.detach().cpu().numpy()
+    b = np.asarray(batch)
+    if b.ndim != 1 or b.dtype.kind not in "iu":
+        raise ValidationError(
+            f"`batch` must be a 1-D array of integer sample indices; got {_describe(b)}"
+        )
+    if b.size and int(b.min()) < 0:
+        raise ValidationError(
+            f"`batch` must hold sample indices >= 0; got {int(b.min())} (-1 is reserved to "
+            "pad shorter batches in the stored array; pass the indices into the data set)"
+        )
+    return b.astype(np.int64)
+
+
 class Recorder:
     """Record parameters, loss, learning rate and batches from a user training loop.
 
@@ -312,31 +331,28 @@ class Recorder:
             raise ValidationError(
                 f"`step` must increase from call to call; got {step} after {self._last_step}"
             )
-        self._last_step = step
         if not (final or self.due(step)):
+            self._last_step = step
             return
+        # Check every value before changing anything, so that a rejected call leaves the
+        # recorder as it was (the step is not used up and the lists stay aligned).
+        loss_v, acc_v = _scalar(loss, "loss"), _scalar(accuracy, "accuracy")
+        if lr is None and self.optimizer is not None:
+            lr = self.optimizer.param_groups[0]["lr"]
+        lr_v = _scalar(lr, "lr")
+        if batch is None and self.sampler is not None:
+            batch = self.sampler.last
+        batch_v = None if batch is None else _batch_indices(batch)
         with torch.no_grad():
             flat = torch.cat([p.detach().reshape(-1).to(torch.float64).cpu()
                               for _, p in self._params])
+        self._last_step = step
         self._times.append(step)
         self._states.append(flat.numpy().copy())
-        self._loss.append(_scalar(loss, "loss"))
-        self._acc.append(_scalar(accuracy, "accuracy"))
-        if lr is None and self.optimizer is not None:
-            lr = self.optimizer.param_groups[0]["lr"]
-        self._lr.append(_scalar(lr, "lr"))
-        if batch is None and self.sampler is not None:
-            batch = self.sampler.last
-        if batch is not None:
-            if isinstance(batch, torch.Tensor):
-                batch = batch.detach().cpu().numpy()
-            b = np.asarray(batch)
-            if b.ndim != 1 or b.dtype.kind not in "iu":
-                raise ValidationError(
-                    f"`batch` must be a 1-D array of integer sample indices; got {_describe(b)}"
-                )
-            batch = b.astype(np.int64)
-        self._batches.append(batch)
+        self._loss.append(loss_v)
+        self._acc.append(acc_v)
+        self._lr.append(lr_v)
+        self._batches.append(batch_v)
 
     @property
     def layout(self):

@@ -688,12 +688,105 @@ def _header_bytes(run_dir: Path) -> bytes | None:
         return None
 
 
+def _zarr_key(key: Any, shape: tuple[int, ...]) -> tuple[tuple[Any, ...], int | None, Any, list[int]]:
+    """A numpy-style index of lazy states as a key zarr reads, plus how to finish it.
+
+    Supports integers (negative from the end), slices (any step), ``...``, and on one
+    axis a 1-D integer or boolean array (numpy semantics). Returns the key to read
+    (integers in range, slices with positive steps, one sorted unique integer array),
+    the output axis of the array index with the positions to take there, and the
+    output axes to reverse.
+    """
+    parts = list(key) if isinstance(key, tuple) else [key]
+    n_ellipsis = sum(1 for k in parts if k is Ellipsis)
+    if n_ellipsis > 1:
+        raise ValidationError("an index of lazy states can hold at most one `...`")
+    if n_ellipsis:
+        i = next(j for j, k in enumerate(parts) if k is Ellipsis)
+        parts[i:i + 1] = [slice(None)] * max(0, len(shape) - len(parts) + 1)
+    if len(parts) > len(shape):
+        raise ValidationError(
+            f"too many indices for lazy states of shape {shape}: got {len(parts)}"
+        )
+    parts += [slice(None)] * (len(shape) - len(parts))
+    read: list[Any] = []
+    array_axis: int | None = None
+    inverse = None
+    flips: list[int] = []
+    out_axis = 0
+    for axis, (k, n) in enumerate(zip(parts, shape, strict=True)):
+        if isinstance(k, (bool, np.bool_)):
+            k = np.asarray(k)
+        if isinstance(k, (int, np.integer)):
+            i = int(k)
+            if not -n <= i < n:
+                raise ValidationError(
+                    f"index {i} is out of range for axis {axis} of lazy states of shape "
+                    f"{shape} (valid: {-n}..{n - 1})"
+                )
+            read.append(i % n)
+            continue
+        if isinstance(k, slice):
+            start, stop, step = k.indices(n)
+            idx = range(start, stop, step)
+            if step < 0:
+                flips.append(out_axis)
+                idx = idx[::-1]
+            if len(idx) == 0:
+                read.append(slice(0, 0))
+            else:
+                read.append(slice(idx[0], idx[-1] + 1, abs(step)))
+            out_axis += 1
+            continue
+        arr = np.asarray(k)
+        if arr.ndim == 1 and (arr.dtype.kind == "b" or (arr.dtype.kind in "iu")
+                              or (arr.size == 0 and arr.dtype.kind == "f")):
+            if array_axis is not None:
+                raise ValidationError(
+                    "lazy states take an index array on one axis at a time; for numpy's "
+                    "combined fancy indexing load them first: np.asarray(states)[...]"
+                )
+            if arr.dtype.kind == "b":
+                if arr.size != n:
+                    raise ValidationError(
+                        f"a boolean index on axis {axis} must have length {n}; got {arr.size}"
+                    )
+                arr = np.flatnonzero(arr)
+            arr = arr.astype(np.int64)
+            if arr.size and (arr.min() < -n or arr.max() >= n):
+                bad = int(arr.min()) if arr.min() < -n else int(arr.max())
+                raise ValidationError(
+                    f"index {bad} is out of range for axis {axis} of lazy states of shape "
+                    f"{shape} (valid: {-n}..{n - 1})"
+                )
+            arr = arr % n if n else arr
+            unique, inverse = np.unique(arr, return_inverse=True)
+            read.append(unique)
+            array_axis = out_axis
+            out_axis += 1
+            continue
+        raise ValidationError(
+            "lazy states take integers, slices, `...` and 1-D integer or boolean arrays "
+            f"as indices; got {_describe_index(k)} on axis {axis} (load the states with "
+            "np.asarray(states) for other numpy indexing)"
+        )
+    return tuple(read), array_axis, inverse, flips
+
+
+def _describe_index(k: Any) -> str:
+    if isinstance(k, np.ndarray):
+        return f"an array of shape {k.shape} and dtype {k.dtype}"
+    return f"{type(k).__name__} {k!r}"
+
+
 class LazyStates:
     """The on-disk states of a run read from a store: slicing reads only their chunks.
 
     Returned as ``traj.states`` by :meth:`Store.read` (``lazy=True``). Indexing
-    (``states[10:20]``, ``states[i]``, integer arrays) and ``np.asarray(states)``
-    return numpy arrays. Every read first checks that the run is still the one that
+    follows numpy for integers (negative from the end), slices with any step, ``...``
+    and a 1-D integer or boolean array on one axis; it and ``np.asarray(states)``
+    return numpy arrays, and iteration gives the rows. Other indices raise
+    :class:`~graphtraj.exceptions.ValidationError`. Every read first checks that the run is still the one that
     was read — not deleted nor overwritten since — and that no chunk it needs has gone
     missing (missing chunks would otherwise read as the NaN fill value, which looks
     like a diverged run).
@@ -766,18 +859,30 @@ class LazyStates:
                 "its lazy states would now mix the two runs. Read the run again."
             )
 
+    def __iter__(self) -> Iterator[np.ndarray]:
+        """Rows along the first axis, read one chunk at a time."""
+        step = max(1, self.chunks[0])
+        for start in range(0, len(self), step):
+            yield from self[start:start + step]
+
     def __getitem__(self, key: Any) -> np.ndarray:
         self._check_same_run()
+        read_key, array_axis, inverse, flips = _zarr_key(key, self.shape)
         try:
-            out = np.asarray(self._array[key])
-        except (IndexError, TypeError):
-            raise
+            if array_axis is None:
+                out = np.asarray(self._array[read_key])
+            else:
+                out = np.asarray(self._array.oindex[read_key])
         except Exception as exc:
             raise StoreFormatError(
                 f"run {self._name!r}: its states cannot be decoded ({type(exc).__name__}: "
                 f"{exc}); the run is damaged — delete it and write it again"
             ) from None
         self._check_same_run()  # not swapped while we read
+        if array_axis is not None:
+            out = np.take(out, inverse, axis=array_axis)
+        for axis in flips:
+            out = np.flip(out, axis=axis)
         if out.dtype.kind == "f" and np.isnan(out).any():
             where = self._store / self._name / "states"
             expected = _n_chunks(tuple(self._spec["shape"]), tuple(self._spec["chunks"]))

@@ -237,3 +237,19 @@ def test_record_validation():
         rec.record(2, batch=np.ones((2, 2), dtype=int))
     with pytest.raises(ValidationError, match=r"`step` must be >= 0"):
         Recorder(paper_mlp(seed=0)).record(-1)
+
+
+def test_rejected_record_leaves_the_recorder_unchanged():
+    """A call rejected for a bad loss or batch appends nothing and does not use up its
+    step: later records and to_trajectory() work, with times, states and series aligned."""
+    model = paper_mlp(seed=0)
+    rec = Recorder(model)
+    rec.record(0, loss=1.0)
+    with pytest.raises(ValidationError, match="`loss` must be a scalar"):
+        rec.record(1, loss=torch.ones(3))
+    with pytest.raises(ValidationError, match="sample indices >= 0"):
+        rec.record(1, loss=0.7, batch=[-1, 5])
+    rec.record(1, loss=0.5)
+    tr = rec.to_trajectory()
+    assert tr.times.tolist() == [0, 1] and tr.loss.tolist() == [1.0, 0.5]
+    assert np.asarray(tr.states).shape == (2, 83)

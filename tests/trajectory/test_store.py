@@ -712,3 +712,49 @@ def test_store_paths_with_spaces_and_unicode(tmp_path, rng):
     st = open_store(tmp_path / "my runs é ü 日本.gtz", "a")
     st.write("r", tr)
     assert_traj_equal(tr, open_store(st.path, "r").read("r"))
+
+
+# ------------------------------------------------------- numpy indexing of lazy states
+_AXIS0 = [0, -1, slice(None), slice(None, None, -1), slice(250, 3, -7), slice(-3, None),
+          slice(2, 2), slice(1, 1000, 13), np.array([3, 0, 0, -1]), [5, 2],
+          np.arange(300) % 3 == 0, np.array([], dtype=int)]
+_AXIS1 = [slice(None), 2, -1, slice(60, 0, -9), np.array([82, 1, 1])]
+
+
+@pytest.mark.parametrize("first", range(len(_AXIS0)))
+def test_lazy_states_index_like_numpy(store, rng, first):
+    """Integers (negative too), slices with any step, `...`, integer and boolean arrays
+    on one axis give exactly what numpy gives on the loaded array; iteration gives the
+    rows."""
+    tr = make_traj(rng, t=300)
+    store.write("r", tr, time_chunk=16)
+    lazy, ref = store.read("r").states, np.asarray(tr.states)
+    a = _AXIS0[first]
+    for key in [a, (a, Ellipsis), *[(a, b) for b in _AXIS1]]:
+        if sum(isinstance(k, (list, np.ndarray)) for k in (key if isinstance(key, tuple) else (key,))) > 1:
+            with pytest.raises(ValidationError, match="one axis at a time"):
+                lazy[key]
+            continue
+        got, want = lazy[key], ref[key]
+        assert got.shape == want.shape and np.array_equal(got, want), key
+    if first == 0:
+        assert np.array_equal(np.stack(list(lazy)), ref)
+
+
+@pytest.mark.parametrize("key, match", [
+    (300, r"index 300 is out of range for axis 0 .* \(valid: -300\.\.299\)"),
+    (-301, r"index -301 is out of range"),
+    ((0, 83), r"index 83 is out of range for axis 1"),
+    (np.array([0, 400]), r"index 400 is out of range"),
+    (1.5, r"got float 1.5 on axis 0"),
+    ((0, 0, 0), r"too many indices"),
+    (np.ones(3, bool), r"boolean index on axis 0 must have length 300; got 3"),
+    (np.zeros((2, 2), int), r"got an array of shape \(2, 2\)"),
+    (None, r"got NoneType None"),
+])
+def test_lazy_states_bad_index(store, rng, key, match):
+    """Indices lazy states cannot take raise a ValidationError naming the index and axis
+    (not zarr's errors)."""
+    store.write("r", make_traj(rng, t=300))
+    with pytest.raises(ValidationError, match=match):
+        store.read("r").states[key]
