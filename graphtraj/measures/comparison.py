@@ -192,6 +192,12 @@ def mantel(
         null[k] = np.einsum("ij,ij->", xmat, b[p][:, p]) / ys
     if permutations == 0:
         pval = np.nan
+        warnings.warn(
+            "the Mantel p-value needs permutations; with permutations=0 it is NaN "
+            "(the statistic is computed). Pass permutations >= 99 for a p-value.",
+            UndefinedResultWarning,
+            stacklevel=2,
+        )
     else:
         tol = 1e-12
         if alternative == "greater":

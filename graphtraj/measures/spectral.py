@@ -254,6 +254,14 @@ def spectral_stats(
         eff = np.stack([c[2] for c in cols], 1)
     else:
         norm, stable, eff = _iterative_norms(series, maxiter or 20 * n)
+        warnings.warn(
+            f"the iterative path (method={method!r}, N = {n} nodes, dense_max = "
+            f"{dense_max}) does not compute every singular value, so effective_rank is "
+            "NaN (and the eigenvalue arrays None); pass method='dense' (O(N^3) per "
+            "snapshot) if you need them",
+            UndefinedResultWarning,
+            stacklevel=2,
+        )
     if np.isnan(stable).any():
         warnings.warn(
             "some layer is all-zero in some snapshot: its stable and effective rank are "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numbers
+import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -10,6 +11,7 @@ import numpy as np
 
 from graphtraj._checks import check_finite, check_int
 from graphtraj.exceptions import (
+    GraphTrajWarning,
     InsufficientDataError,
     UnsupportedModelError,
     ValidationError,
@@ -381,7 +383,9 @@ class GraphSeries:
             N unique node labels (converted with ``str``); default ``"0" … "N-1"``.
         directed : bool, optional
             None (default) treats the series as undirected exactly when every snapshot
-            is symmetric; False requires symmetric snapshots; True keeps it directed.
+            is symmetric (with a :class:`~graphtraj.exceptions.GraphTrajWarning` when
+            some snapshots are symmetric and others not: the whole series is then
+            directed); False requires symmetric snapshots; True keeps it directed.
 
         Returns
         -------
@@ -482,17 +486,28 @@ class GraphSeries:
             )
         if isinstance(stacked, np.ndarray):
             check_finite(stacked, "matrices")
-            symmetric = bool(np.array_equal(stacked, stacked.transpose(0, 2, 1)))
+            per_snapshot = (stacked == stacked.transpose(0, 2, 1)).all(axis=(1, 2))
             loops = bool(np.any(np.diagonal(stacked, axis1=1, axis2=2)))
         else:
             for k, m in enumerate(stacked):
                 check_finite(m.data, f"matrices[{k}]")
                 m.eliminate_zeros()
-            symmetric = all((m != m.T).nnz == 0 for m in stacked)
+            per_snapshot = np.array([(m != m.T).nnz == 0 for m in stacked], dtype=bool)
             loops = any(bool(np.any(m.diagonal())) for m in stacked)
+        symmetric = bool(per_snapshot.all())
         times = _as_times(times, len(items))
         if directed is None:
             directed = not symmetric
+            if directed and per_snapshot.any():
+                n_sym = int(per_snapshot.sum())
+                warnings.warn(
+                    f"{n_sym} of {per_snapshot.size} snapshots are symmetric but the others "
+                    "are not, so the whole series is treated as directed: an undirected "
+                    "edge counts in both directions, and distances between the symmetric "
+                    "snapshots are those of directed graphs (e.g. l1 twice the undirected "
+                    "value). Pass directed=True to keep this, or symmetrize the matrices.",
+                    GraphTrajWarning, stacklevel=2,
+                )
         elif not isinstance(directed, (bool, np.bool_)):
             raise ValidationError(f"`directed` must be None, True or False; got {directed!r}")
         elif not directed and not symmetric:

@@ -265,3 +265,32 @@ def test_unsorted_times_message_says_where():
         GraphSeries.from_adjacency([0, 5, 5], np.zeros((3, 2, 2)))
     with pytest.raises(ValidationError, match=r"got times\[0\] = 1.5 >= times\[1\] = 0.5"):
         GraphSeries.from_layers([1.5, 0.5], [np.ones((2, 1, 1))])
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_mixed_symmetry_warns_that_the_series_is_directed(sparse):
+    """Symmetric and non-symmetric snapshots together: directedness is inferred for the
+    whole series, so a warning says so (l1 between two symmetric snapshots doubles:
+    1 undirected, 2 directed); all-symmetric or directed=True series do not warn."""
+    import warnings
+
+    from graphtraj.exceptions import GraphTrajWarning
+    from graphtraj.measures import distance_matrix
+
+    a = np.array([[0, 1, 0], [1, 0, 2], [0, 2, 0.0]])
+    z = a.copy()
+    z[0, 1] += 1
+    z[1, 0] += 1
+    e = np.zeros((3, 3))
+    e[0, 2] = 1
+    mats = [a, a + e, z]
+    if sparse:
+        mats = [sp.csr_matrix(m) for m in mats]
+    with pytest.warns(GraphTrajWarning, match="2 of 3 snapshots are symmetric"):
+        gs = GraphSeries.from_adjacency([0, 1, 2], mats)
+    assert gs.directed and distance_matrix(gs)[0, 2] == 2.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        pair = GraphSeries.from_adjacency([0, 1], [mats[0], mats[2]])
+        GraphSeries.from_adjacency([0, 1, 2], mats, directed=True)
+    assert not pair.directed and distance_matrix(pair)[0, 1] == 1.0
