@@ -71,8 +71,11 @@ def _loss_part(traj: Any, max_points: int) -> tuple[dict[str, Any], dict[str, An
     from graphtraj.timeseries import lyapunov_kantz, lyapunov_rosenstein, theiler_window
 
     if traj.loss is None:
-        return {"available": False}, {}
+        return {"available": False, "reason": "no loss series was recorded"}, {}
     y = _finite_prefix(np.asarray(traj.loss, dtype=np.float64))
+    if y.size == 0:
+        return {"available": False, "reason": "the loss of the first record is not "
+                "finite (a loss that was not measured is stored as NaN)"}, {}
     start = max(0, y.size - max_points)
     times = traj.times[start : y.size]
     y = y[start:]

@@ -121,3 +121,17 @@ def test_non_layered_model_uses_weight_vectors_with_the_same_l1():
     assert a["nmle"].pop("space") == "layered graph"
     assert b["nmle"].pop("space") == "weight vectors"
     assert json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)
+
+
+@pytest.mark.parametrize("loss, why", [(None, "no loss series was recorded"),
+                                       (np.full(60, np.nan), "not finite")])
+def test_missing_loss_is_not_available_with_a_reason(loss, why):
+    """A run without a (finite) loss: the loss part says 'not available' with the reason
+    instead of n = 0 and estimator errors; the nMLE part is still computed."""
+    lay = ParamLayout.for_mlp([2, 3, 1])
+    rng = np.random.default_rng(0)
+    tr = Trajectory(np.arange(60), rng.normal(size=(60, lay.size)).cumsum(0), lay, loss=loss)
+    out = lyapunov_data.analyze(tr)
+    assert out["loss"]["available"] is False and why in out["loss"]["reason"]
+    assert set(out["loss"]) == {"available", "reason"}
+    assert "single" in out["nmle"]
