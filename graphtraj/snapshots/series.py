@@ -212,8 +212,8 @@ class GraphSeries:
             Layer widths come from ``traj.metadata["model"]["sizes"]`` when present
             (checked against the layout) and from the layout shapes otherwise.
         max_snapshots : int, optional
-            Keep at most this many evenly spaced records (always the first), via
-            :meth:`Trajectory.subsample`; None keeps all.
+            Keep at most this many records, every k-th from the first (constant
+            stride, via :meth:`Trajectory.subsample`); None keeps all.
 
         Returns
         -------
@@ -241,7 +241,7 @@ class GraphSeries:
         >>> traj = Trajectory(np.arange(50), np.zeros((50, 83)), lay)
         >>> gs = GraphSeries.from_trajectory(traj, max_snapshots=5)
         >>> len(gs), gs.layer_sizes, gs.times.tolist()
-        (5, (4, 10, 3), [0, 12, 24, 37, 49])
+        (5, (4, 10, 3), [0, 10, 20, 30, 40])
         """
         if not isinstance(traj, Trajectory):
             raise ValidationError(

@@ -275,19 +275,26 @@ class Trajectory:
         )
 
     def subsample(self, max_records: int) -> Trajectory:
-        """At most ``max_records`` records, evenly spaced, always keeping the first.
+        """At most ``max_records`` records: every k-th, starting with the first.
+
+        The stride is constant, ``k = ceil(T / max_records)``, so the kept records keep
+        the spacing of the original ones (a rounded, "evenly spaced" selection would mix
+        strides k and k + 1 and break diagonal lines in recurrence analysis). The last
+        record is kept only when ``T - 1`` is a multiple of ``k``.
 
         Examples
         --------
         >>> tr = Trajectory(np.arange(10), np.zeros((10, 1)), ParamLayout(["w"], [(1,)]))
         >>> tr.subsample(4).times.tolist()
         [0, 3, 6, 9]
+        >>> tr.subsample(6).times.tolist()
+        [0, 2, 4, 6, 8]
         """
         max_records = check_int(max_records, "max_records", minimum=1)
         if len(self) <= max_records:
             return self
-        idx = np.unique(np.linspace(0, len(self) - 1, max_records).round().astype(np.int64))
-        return self.isel(idx)
+        stride = -(-len(self) // max_records)
+        return self.isel(np.arange(0, len(self), stride))
 
     def params(self, i: int) -> dict[str, np.ndarray]:
         """Named parameter arrays of record ``i`` (positional; negative from the end).

@@ -58,9 +58,10 @@ def test_from_trajectory_infers_sizes_without_metadata(rng):
 
 
 def test_from_trajectory_max_snapshots_subsamples(rng):
-    """max_snapshots keeps evenly spaced records including the first."""
-    gs = GraphSeries.from_trajectory(_traj(rng, t=11), max_snapshots=3)
-    assert gs.times.tolist() == [0, 10, 20]
+    """max_snapshots keeps every k-th record (k = ceil(11 / 3) = 4) from the first."""
+    tr = _traj(rng, t=11)
+    gs = GraphSeries.from_trajectory(tr, max_snapshots=3)
+    assert gs.times.tolist() == tr.times[[0, 4, 8]].tolist()
 
 
 def test_from_trajectory_without_bias(rng):

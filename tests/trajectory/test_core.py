@@ -148,7 +148,7 @@ def test_trajectory_window_isel_subsample(rng):
     np.testing.assert_array_equal(sel.states, tr.states[idx])
     np.testing.assert_array_equal(sel.loss, tr.loss[idx])
     sub = tr.subsample(4)
-    assert sub.times.tolist() == [0, 9, 18, 27]  # linspace(0, 9, 4) rounded: 0, 3, 6, 9
+    assert sub.times.tolist() == [0, 9, 18, 27]  # stride ceil(10 / 4) = 3: records 0, 3, 6, 9
     assert tr.subsample(100) is tr
     with pytest.raises(ValidationError, match="`max_records` must be >= 1"):
         tr.subsample(0)
@@ -377,3 +377,16 @@ def test_ensemble_repr_counts_references_states_and_divergence():
     bare = Ensemble(lay, [5], {}, reference=[0], diverged_at=[-1])
     assert repr(bare) == ("Ensemble(1 replica (1 reference); 2 parameters; observed at 1 "
                           "step (step 5); no states; 0 diverged)")
+
+
+@pytest.mark.parametrize("t, m, stride", [(2001, 1000, 3), (10000, 1000, 10), (10001, 1000, 11),
+                                          (7, 1, 7), (1500, 1499, 2)])
+def test_subsample_keeps_a_constant_stride(t, m, stride):
+    """subsample keeps every k-th record with one k = ceil(T / m) (a rounded linspace
+    mixes strides k and k + 1, which breaks diagonal lines in recurrence plots), at most
+    m records, starting with the first."""
+    tr = Trajectory(np.arange(0, 2 * t, 2), np.zeros((t, 1)), ParamLayout(["w"], [(1,)]))
+    sub = tr.subsample(m)
+    assert len(sub) <= m and sub.times[0] == 0
+    assert set(np.diff(sub.times).tolist()) <= {2 * stride}
+    assert len(sub) == len(range(0, t, stride))
