@@ -20,7 +20,7 @@ from typing import Any
 import torch
 
 from graphtraj._checks import _describe, check_option
-from graphtraj.exceptions import ValidationError
+from graphtraj.exceptions import UnknownOptionError, ValidationError
 
 __all__ = [
     "ACTIVATIONS",
@@ -36,6 +36,10 @@ ACTIVATIONS = ("sigmoid", "tanh", "relu")
 #: Losses of the MLP family: softmax cross-entropy on the logits, or mean squared error
 #: against one-hot targets.
 LOSSES = ("cross_entropy", "mse")
+
+
+#: The keys of an MLP spec.
+_SPEC_KEYS = ("kind", "sizes", "activation", "loss", "bias")
 
 
 def check_spec(spec: Any, name: str = "spec") -> dict[str, Any]:
@@ -61,7 +65,9 @@ def check_spec(spec: Any, name: str = "spec") -> dict[str, Any]:
         If ``spec`` is not a mapping, ``kind`` is not ``"mlp"`` or ``sizes`` has fewer
         than two positive widths.
     UnknownOptionError
-        If ``activation`` or ``loss`` is not one of :data:`ACTIVATIONS` / :data:`LOSSES`.
+        If ``activation`` or ``loss`` is not one of :data:`ACTIVATIONS` / :data:`LOSSES`,
+        or ``spec`` has a key other than those above (a misspelt key would otherwise
+        be ignored silently).
 
     Examples
     --------
@@ -72,6 +78,18 @@ def check_spec(spec: Any, name: str = "spec") -> dict[str, Any]:
         raise ValidationError(
             f"`{name}` must be a model spec dict such as {{'kind': 'mlp', 'sizes': "
             f"[4, 10, 3]}}; got {_describe(spec)}"
+        )
+    unknown = [k for k in spec if k not in _SPEC_KEYS]
+    if unknown:
+        import difflib
+
+        hints = []
+        for k in unknown:
+            close = difflib.get_close_matches(str(k), _SPEC_KEYS, n=1)
+            hints.append(f"{k!r} (did you mean {close[0]!r}?)" if close else repr(k))
+        raise UnknownOptionError(
+            f"`{name}` has unknown key{'s' if len(unknown) > 1 else ''} {', '.join(hints)}; "
+            f"an MLP spec takes {', '.join(map(repr, _SPEC_KEYS))}"
         )
     kind = spec.get("kind", "mlp")
     if kind != "mlp":

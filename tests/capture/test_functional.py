@@ -143,3 +143,18 @@ def test_input_validation(flat, X, y, match):
     """Bad parameter, input or label arrays raise ValidationError with the constraint."""
     with pytest.raises(ValidationError, match=match):
         batched_mlp_loss(flat, X, y, {"sizes": [4, 10, 3]})
+
+
+def test_spec_with_a_misspelt_key_is_refused():
+    """A misspelt spec key (``activaton``) is an error naming the key and the likely
+    intended one, not silently a sigmoid network; train_ensemble refuses it too."""
+    from graphtraj.capture import train_ensemble
+    from graphtraj.exceptions import UnknownOptionError
+
+    spec = {"kind": "mlp", "sizes": [4, 10, 3], "activaton": "relu", "los": "mse"}
+    with pytest.raises(UnknownOptionError, match=r"'activaton' \(did you mean 'activation'\?\), "
+                                                 r"'los' \(did you mean 'loss'\?\)"):
+        check_spec(spec)
+    x, y = np.zeros((6, 4)), np.arange(6) % 3
+    with pytest.raises(UnknownOptionError, match="unknown keys"):
+        train_ensemble(spec, x, y, lr=0.1, n_steps=2)
