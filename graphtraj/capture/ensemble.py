@@ -437,6 +437,11 @@ def _mask_diverged(run: _Run, diverged_at: np.ndarray, reference: np.ndarray,
                     run.obs[name][r, steps >= d] = np.nan
 
 
+#: Networks with fewer parameters train on one torch thread unless ``num_threads`` says
+#: otherwise (see :func:`train_ensemble`).
+SMALL_NETWORK = 10_000
+
+
 def train_ensemble(
     model: Any,
     X: Any,
@@ -528,9 +533,11 @@ def train_ensemble(
     progress : bool, optional
         Show a progress bar (default: when interactive).
     num_threads : int, optional
-        Torch intra-op threads to use during training (restored afterwards); None
-        keeps ``torch.get_num_threads()``. On a busy or small machine ``1`` is often
-        fastest, and parallel workers should each use 1.
+        Torch intra-op threads to use during training (restored afterwards). None
+        uses 1 for networks of fewer than 10 000 parameters (``SMALL_NETWORK``; their
+        per-step products are too small for threads to pay; torch's default threads
+        made the paper network 3-30x slower on a busy two-core machine) and keeps
+        ``torch.get_num_threads()`` for larger ones. Parallel workers should each use 1.
 
     Returns
     -------
@@ -689,6 +696,8 @@ def train_ensemble(
         return full
 
     prev_threads = torch.get_num_threads()
+    if num_threads is None and P < SMALL_NETWORK:
+        num_threads = 1  # small networks: thread start-up costs more than it saves
     if num_threads is not None:
         torch.set_num_threads(num_threads)
     try:

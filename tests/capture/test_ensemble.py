@@ -395,3 +395,25 @@ def test_mlp_model_with_several_inits_rejected():
     with pytest.raises(ValidationError, match=r"`n_inits` must be 1 when `model` is an MLP"):
         train_ensemble(paper_mlp(seed=0), np.ones((3, 4)), [0, 1, 2], lr=0.1, n_steps=1,
                        n_inits=2)
+
+
+@pytest.mark.parametrize("sizes, num_threads, want", [
+    ([4, 10, 3], None, 1),       # small network: one thread by default
+    ([4, 10, 3], 2, 2),          # an explicit count is used
+    ([200, 50, 3], None, None),  # >= 10 000 parameters: torch's setting is kept
+])
+def test_default_threads_depend_on_network_size(monkeypatch, sizes, num_threads, want):
+    """num_threads=None trains small networks on one thread and leaves larger ones on
+    torch's setting; the caller's thread count is restored afterwards."""
+    calls = []
+    real = torch.set_num_threads
+    monkeypatch.setattr(torch, "set_num_threads", lambda n: (calls.append(n), real(n)))
+    before = torch.get_num_threads()
+    x = np.random.default_rng(0).normal(size=(12, sizes[0]))
+    y = np.arange(12) % 3
+    train_ensemble({"sizes": sizes}, x, y, lr=0.1, n_steps=2, num_threads=num_threads)
+    assert torch.get_num_threads() == before
+    if want is None:
+        assert calls == []
+    else:
+        assert calls == [want, before]
