@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import os
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -369,8 +370,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     -------
     int
         0 on success, 1 for bad data (one line on stderr, no traceback), 2 for usage
-        errors (one line on stderr), 130 when interrupted. With ``analyze --json`` an
-        error is also printed on stdout as a JSON object
+        errors (one line on stderr), 130 when interrupted, 141 when the reader of
+        stdout closes it early (``| head``). With ``analyze --json`` an error is also
+        printed on stdout as a JSON object
         ``{"error": ..., "type": ..., "exit_status": ...}``; usage errors found while
         parsing the arguments stay plain text.
 
@@ -407,10 +409,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _cmd_analyze(args)
     except _UsageError as exc:
         return _fail(str(exc), exc, 2, as_json)
+    except BrokenPipeError:  # the reader closed the pipe (e.g. `| head`): stop quietly
+        return _closed_stdout()
     except (GraphTrajError, _DataError, OSError) as exc:
         return _fail(f"graphtraj {args.command}: error: {_one_line(exc)}", exc, 1, as_json)
     except KeyboardInterrupt as exc:
         return _fail(f"graphtraj {args.command}: interrupted", exc, 130, as_json)
+
+
+def _closed_stdout() -> int:
+    """Exit status 141 (128 + SIGPIPE, as for a process killed by it) after pointing
+    stdout at /dev/null, so that the interpreter's final flush does not fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # no real file descriptor (captured)
+        pass
+    return 141
 
 
 def _fail(line: str, exc: BaseException, status: int, as_json: bool) -> int:

@@ -382,3 +382,16 @@ def test_json_errors_are_json_on_stdout(tmp_path, store_path, capsys):
     assert "'nope' is not in the store" in json.loads(capsys.readouterr().out)["error"]
     assert main(["analyze", str(store_path), "nope"]) == 1
     assert capsys.readouterr().out == ""  # without --json: nothing on stdout
+
+
+def test_closed_stdout_exits_quietly(store_path):
+    """`graphtraj analyze ... --json | true`: the reader closes the pipe before anything
+    is written; the command exits with 141 (128 + SIGPIPE) and no traceback."""
+    code = ("import sys; from graphtraj.cli import main; "
+            f"sys.exit(main(['analyze', {str(store_path)!r}, '--json']))")
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    proc.stdout.close()  # the reader goes away at once
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) == 141
+    assert "Traceback" not in err and "BrokenPipeError" not in err

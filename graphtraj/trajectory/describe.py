@@ -11,6 +11,11 @@ from graphtraj.trajectory.store import Store, open_store
 __all__ = ["describe_store", "describe_run"]
 
 
+def _count(n: int, noun: str) -> str:
+    """``"1 replica"``, ``"2 replicas"``."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
 def _steps(summary: dict[str, Any]) -> str:
     first, last = summary.get("first_step"), summary.get("last_step")
     return "no steps" if first is None else f"steps {first}..{last}"
@@ -82,15 +87,16 @@ def describe_run(info: dict[str, Any]) -> str:
     """
     s, meta, arrays = info["summary"], info["metadata"], info["arrays"]
     if info["kind"] == "trajectory":
-        head = (f"{info['name']}: trajectory, {s['n_records']} records ({_steps(s)}), "
+        head = (f"{info['name']}: trajectory, {_count(s['n_records'], 'record')} ({_steps(s)}), "
                 f"P={info['n_params']}, states {s['states_dtype']}")
         series = list(s.get("series", [])) + list(s.get("extra", []))
         details = [f"series: {', '.join(series) if series else 'none'}"]
         if s.get("batch_size") is not None:
             details.append(f"batches recorded (size {s['batch_size']})")
     else:
-        head = (f"{info['name']}: ensemble of {s['n_replicas']} replicas "
-                f"({s['n_references']} references), {s['n_steps']} observed steps "
+        head = (f"{info['name']}: ensemble of {_count(s['n_replicas'], 'replica')} "
+                f"({_count(s['n_references'], 'reference')}), "
+                f"{_count(s['n_steps'], 'observed step')} "
                 f"({_steps(s)}), P={info['n_params']}")
         details = [f"observables: {', '.join(s['observables']) or 'none'}"]
         if "states" in arrays:
