@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from graphtraj._checks import check_int
-from graphtraj.exceptions import ValidationError
+from graphtraj.plotting._inputs import check_input
 
 __all__ = [
     "plot_lyapunov_spectrum",
@@ -28,11 +28,6 @@ def _axes(ax: Any, figsize: tuple[float, float] = (5.0, 3.5)) -> Any:
 
     _, ax = plt.subplots(figsize=figsize)
     return ax
-
-
-def _check(obj: Any, cls_name: str, name: str) -> None:
-    if type(obj).__name__ != cls_name:
-        raise ValidationError(f"`{name}` must be a {cls_name}; got {type(obj).__name__}")
 
 
 def plot_lyapunov_spectrum(
@@ -77,7 +72,7 @@ def plot_lyapunov_spectrum(
     >>> len(ax.lines) >= 2
     True
     """
-    _check(result, "LyapunovSpectrum", "result")
+    check_input(result, "plot_lyapunov_spectrum")
     ax = _axes(ax)
     idx = np.arange(1, result.k + 1)
     ok = result.diverged_at < 0
@@ -145,7 +140,7 @@ def plot_running_exponents(
     >>> ax.get_xlabel()
     'step'
     """
-    _check(result, "LyapunovSpectrum", "result")
+    check_input(result, "plot_running_exponents")
     replica = check_int(replica, "replica", minimum=0, maximum=result.n_replicas - 1)
     n = check_int(n_exponents, "n_exponents", minimum=1)
     ax = _axes(ax)
@@ -198,7 +193,7 @@ def plot_sharpness(track: Any, *, ax: Any = None, show_loss: bool = True) -> Any
     >>> ax.get_ylabel()
     'top Hessian eigenvalue'
     """
-    _check(track, "SharpnessTrack", "track")
+    check_input(track, "plot_sharpness")
     ax = _axes(ax)
     ax.plot(track.steps, track.sharpness, lw=1.2, color="C0", label="sharpness")
     if track.threshold is not None:
@@ -248,7 +243,7 @@ def plot_spectral_density(density: Any, *, ax: Any = None, log: bool = True) -> 
     >>> ax.get_xlabel()
     'eigenvalue'
     """
-    _check(density, "SpectralDensity", "density")
+    check_input(density, "plot_spectral_density")
     ax = _axes(ax)
     y = np.maximum(density.density, 1e-300) if log else density.density
     ax.plot(density.grid, y, lw=1.2)

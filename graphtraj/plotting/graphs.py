@@ -7,7 +7,9 @@ from typing import Any
 
 import numpy as np
 
+from graphtraj._checks import as_float_array
 from graphtraj.exceptions import ValidationError
+from graphtraj.plotting._inputs import check_input, check_mapping
 
 __all__ = ["layer_label", "plot_distance_matrices", "plot_spectral_stats", "plot_motif_stats"]
 
@@ -65,7 +67,8 @@ def plot_distance_matrices(
     Raises
     ------
     ValidationError
-        If ``matrices`` is empty or a matrix is not square or sizes differ.
+        If ``matrices`` is not a mapping or is empty, a matrix is not a square array
+        of reals or sizes differ, or ``times`` does not have one entry per row.
 
     Examples
     --------
@@ -78,16 +81,22 @@ def plot_distance_matrices(
     """
     import matplotlib.pyplot as plt
 
-    if not matrices:
-        raise ValidationError("`matrices` must hold at least one matrix; got none")
-    mats = {k: np.asarray(v, dtype=float) for k, v in matrices.items()}
+    check_mapping(matrices, "plot_distance_matrices", "matrices", "matrix",
+                  "{'weights': D}")
+    mats = {k: as_float_array(v, f"matrices[{k!r}]", 2, finite=False)
+            for k, v in matrices.items()}
     sizes = {m.shape for m in mats.values()}
-    if len(sizes) != 1 or any(len(s) != 2 or s[0] != s[1] for s in sizes):
+    if len(sizes) != 1 or any(s[0] != s[1] for s in sizes):
         raise ValidationError(
             f"`matrices` must be square arrays of one size; got shapes {sorted(sizes)}"
         )
     n = next(iter(sizes))[0]
-    t = np.arange(n) if times is None else np.asarray(times)
+    t = np.arange(n) if times is None else as_float_array(times, "times", 1)
+    if t.shape != (n,):
+        raise ValidationError(
+            f"`times` must have one entry per row of the matrices, shape ({n},); got "
+            f"shape {t.shape}"
+        )
     extent = (t[0], t[-1], t[-1], t[0]) if n > 1 else None
     fig, axes = plt.subplots(1, len(mats), figsize=(4.2 * len(mats), 3.8), squeeze=False)
     for ax, (name, m) in zip(axes[0], mats.items(), strict=True):
@@ -114,6 +123,11 @@ def plot_spectral_stats(stats: Any) -> Any:
         Three panels: spectral norm per layer; stable and effective rank per layer;
         spectral radius and algebraic connectivity of the symmetrized ``|W|``.
 
+    Raises
+    ------
+    ValidationError
+        If ``stats`` is not a SpectralStats.
+
     Examples
     --------
     >>> import numpy as np
@@ -125,6 +139,7 @@ def plot_spectral_stats(stats: Any) -> Any:
     """
     import matplotlib.pyplot as plt
 
+    check_input(stats, "plot_spectral_stats")
     t = np.asarray(stats.times)
     fig, axes = plt.subplots(1, 3, figsize=(13, 3.4))
     n_layers = len(stats.layer_names)
@@ -163,6 +178,11 @@ def plot_motif_stats(stats: Any) -> Any:
         hidden layer) and the structural-balance z-score of each layer. General
         series: triangle and feed-forward-loop coherence.
 
+    Raises
+    ------
+    ValidationError
+        If ``stats`` is not a MotifStats.
+
     Examples
     --------
     >>> import numpy as np
@@ -176,6 +196,7 @@ def plot_motif_stats(stats: Any) -> Any:
 
     from graphtraj.measures.motifs import PATH_PATTERNS
 
+    check_input(stats, "plot_motif_stats")
     t = np.asarray(stats.times)
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.4))
     if stats.balance is not None:

@@ -10,6 +10,8 @@ from typing import Any
 
 import numpy as np
 
+from graphtraj.plotting._inputs import check_input
+
 __all__ = [
     "plot_lyapunov",
     "plot_lag_selection",
@@ -58,6 +60,11 @@ def plot_lyapunov(result: Any, *, ax: Any = None, label: str | None = None, colo
     -------
     matplotlib.axes.Axes
 
+    Raises
+    ------
+    ValidationError
+        If ``result`` is not a LyapunovResult.
+
     Examples
     --------
     >>> import numpy as np
@@ -68,6 +75,7 @@ def plot_lyapunov(result: Any, *, ax: Any = None, label: str | None = None, colo
     >>> len(ax.lines) >= 2
     True
     """
+    check_input(result, "plot_lyapunov")
     ax = _axes(ax)
     t = np.asarray(result.times)
     y = np.asarray(result.curve, dtype=float)
@@ -105,6 +113,11 @@ def plot_lag_selection(result: Any, *, ax: Any = None) -> Any:
     -------
     matplotlib.axes.Axes
 
+    Raises
+    ------
+    ValidationError
+        If ``result`` is not a LagResult.
+
     Examples
     --------
     >>> import numpy as np
@@ -113,6 +126,7 @@ def plot_lag_selection(result: Any, *, ax: Any = None) -> Any:
     >>> ax.get_xlabel()
     'lag (samples)'
     """
+    check_input(result, "plot_lag_selection")
     ax = _axes(ax)
     ax.plot(result.lags, result.values, "-", lw=1)
     ax.axvline(result.lag, color="C3", ls="--", lw=1,
@@ -138,6 +152,11 @@ def plot_dimension_selection(result: Any, *, ax: Any = None) -> Any:
     -------
     matplotlib.axes.Axes
 
+    Raises
+    ------
+    ValidationError
+        If ``result`` is not a DimensionResult.
+
     Examples
     --------
     >>> import numpy as np
@@ -148,6 +167,7 @@ def plot_dimension_selection(result: Any, *, ax: Any = None) -> Any:
     >>> len(plot_dimension_selection(res).lines)
     3
     """
+    check_input(result, "plot_dimension_selection")
     ax = _axes(ax)
     if result.method == "cao":
         ax.plot(result.dims, result.values, "o-", label="E1")
@@ -176,6 +196,11 @@ def plot_scaling(result: Any, *, ax: Any = None) -> Any:
     -------
     matplotlib.axes.Axes
 
+    Raises
+    ------
+    ValidationError
+        If ``result`` is not a ScalingResult.
+
     Examples
     --------
     >>> import numpy as np
@@ -184,6 +209,7 @@ def plot_scaling(result: Any, *, ax: Any = None) -> Any:
     >>> ax.get_xlabel()
     'ln n'
     """
+    check_input(result, "plot_scaling")
     ax = _axes(ax)
     lx, ly = np.asarray(result.log_x), np.asarray(result.log_y)
     ax.plot(lx, ly, "o", ms=3)

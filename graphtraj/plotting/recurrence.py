@@ -10,9 +10,14 @@ from typing import Any
 
 import numpy as np
 
+from graphtraj._checks import as_float_array, check_int
 from graphtraj.exceptions import UnknownOptionError, ValidationError
+from graphtraj.plotting._inputs import check_input
 
 __all__ = ["plot_recurrence", "plot_windowed_rqa", "plot_rqa_histograms"]
+
+#: Measures drawn by :func:`plot_windowed_rqa` by default, where the result holds them.
+DEFAULT_MEASURES = ("DET", "LAM")
 
 
 def _axes(ax: Any, figsize: tuple[float, float] = (4.2, 4.0)) -> Any:
@@ -46,7 +51,7 @@ def plot_recurrence(
         Default: the matrix's kind, spec, ε, metric and Theiler window.
     max_pixels : int, default 1000
         Larger matrices are shown block-reduced (a block is black if any cell is), so
-        the image stays light; the title says so.
+        the image stays light; the title says so. A positive integer.
 
     Returns
     -------
@@ -57,7 +62,8 @@ def plot_recurrence(
     Raises
     ------
     ValidationError
-        If ``times`` has the wrong length.
+        If ``rmat`` is neither a RecurrenceMatrix nor a 2-D boolean (0/1) array,
+        ``times`` has the wrong length or ``max_pixels`` is not a positive integer.
 
     Examples
     --------
@@ -69,18 +75,27 @@ def plot_recurrence(
     """
     from graphtraj.timeseries.recurrence import RecurrenceMatrix
 
+    check_input(rmat, "plot_recurrence")
+    max_pixels = check_int(max_pixels, "max_pixels", minimum=1)
     if not isinstance(rmat, RecurrenceMatrix):
-        rmat = RecurrenceMatrix.from_array(rmat)
+        try:
+            rmat = RecurrenceMatrix.from_array(rmat)
+        except ValidationError as exc:
+            raise ValidationError(
+                f"`rmat` must be a RecurrenceMatrix or a 2-D boolean (0/1) array; got an "
+                f"unusable array ({exc}). Build the matrix of a series or states with "
+                "recurrence_matrix(x, eps) first."
+            ) from None
     dense = rmat.toarray()
     n, m = dense.shape
-    factor = max(1, int(np.ceil(max(n, m) / max(1, int(max_pixels)))))
+    factor = max(1, int(np.ceil(max(n, m) / max_pixels)))
     if factor > 1:
         nb, mb = -(-n // factor), -(-m // factor)
         padded = np.zeros((nb * factor, mb * factor), bool)
         padded[:n, :m] = dense
         dense = padded.reshape(nb, factor, mb, factor).any(axis=(1, 3))
     if times is not None:
-        times = np.asarray(times, dtype=np.float64)
+        times = as_float_array(times, "times", 1)
         if times.shape != (n,) or n != m:
             raise ValidationError(
                 f"`times` must have shape ({n},) for a square matrix; got {times.shape} "
@@ -106,7 +121,7 @@ def plot_recurrence(
 
 def plot_windowed_rqa(
     result: Any,
-    measures: tuple[str, ...] | list[str] = ("DET", "LAM"),
+    measures: str | tuple[str, ...] | list[str] | None = None,
     *,
     ax: Any = None,
     label: str | None = None,
@@ -116,9 +131,11 @@ def plot_windowed_rqa(
     Parameters
     ----------
     result : WindowedRQAResult
-        Windowed measures.
-    measures : sequence of str, default ("DET", "LAM")
-        Which measures to draw (must be in ``result.values``).
+        Windowed measures, from :func:`~graphtraj.timeseries.windowed_rqa`.
+    measures : str or sequence of str, optional
+        Which measures to draw: one name or several, each in ``result.values``.
+        Default: those of :data:`DEFAULT_MEASURES` ("DET", "LAM") that the result
+        holds, or every measure it holds if it has neither.
     ax : matplotlib Axes, optional
         Where to draw; a new figure otherwise.
     label : str, optional
@@ -131,24 +148,27 @@ def plot_windowed_rqa(
 
     Raises
     ------
+    ValidationError
+        If ``result`` is not a WindowedRQAResult, or ``measures`` is empty or not
+        made of strings.
     UnknownOptionError
-        A requested measure is not in the result.
+        A requested measure is not in the result (the message lists those it holds).
 
     Examples
     --------
     >>> import numpy as np
     >>> from graphtraj.timeseries import windowed_rqa
-    >>> res = windowed_rqa(np.sin(np.arange(300) / 4), 0.1, width=100, measures=["DET"])
-    >>> len(plot_windowed_rqa(res, ["DET"]).lines)
-    1
+    >>> res = windowed_rqa(np.sin(np.arange(300) / 4), 0.1, width=100, measures=["DET", "RR"])
+    >>> [line.get_label() for line in plot_windowed_rqa(res).lines]  # LAM was not computed
+    ['DET']
+    >>> [line.get_label() for line in plot_windowed_rqa(res, "RR").lines]
+    ['RR']
     """
+    check_input(result, "plot_windowed_rqa")
+    names = _measure_names(measures, result.values)
     ax = _axes(ax, (5.0, 3.2))
     x = result.times if result.times is not None else result.centers
-    for name in measures:
-        if name not in result.values:
-            raise UnknownOptionError(
-                f"`measures` must be among {', '.join(result.values)}; got {name!r}"
-            )
+    for name in names:
         tag = name if label is None else f"{label}: {name}"
         ax.plot(x, result.values[name], marker="o", markersize=3, label=tag)
     ax.set_xlabel("training step" if result.times is not None else "window centre (index)")
@@ -160,13 +180,50 @@ def plot_windowed_rqa(
     return ax
 
 
+def _measure_names(measures: Any, values: dict[str, Any]) -> list[str]:
+    """The measures to draw: checked against those in ``values``, a str is one name."""
+    if measures is None:
+        return [m for m in DEFAULT_MEASURES if m in values] or list(values)
+    if isinstance(measures, str):
+        names = [measures]
+    else:
+        try:
+            names = list(measures)
+        except TypeError:
+            raise ValidationError(
+                f"`measures` must be a measure name or a sequence of names; got "
+                f"{type(measures).__name__}. Pass e.g. 'DET' or ['DET', 'LAM']."
+            ) from None
+    if not names:
+        raise ValidationError(
+            f"`measures` must name at least one measure; got an empty sequence. The "
+            f"result holds {', '.join(values)}."
+        )
+    for name in names:
+        if not isinstance(name, str):
+            raise ValidationError(
+                f"`measures` must hold measure names (str); got {name!r}. The result "
+                f"holds {', '.join(values)}."
+            )
+        if name not in values:
+            from graphtraj.timeseries.rqa_measures import MEASURES
+
+            remedy = (f"windowed_rqa computed only these; recompute with {name!r} in its "
+                      "`measures` (default: all)" if name in MEASURES
+                      else f"{name!r} is not an RQA measure")
+            raise UnknownOptionError(
+                f"`measures` must be among {', '.join(values)}; got {name!r}: {remedy}."
+            )
+    return names
+
+
 def plot_rqa_histograms(result: Any, *, ax: Any = None) -> Any:
     """Diagonal and vertical line-length histograms of an RQA (log counts).
 
     Parameters
     ----------
     result : RQAResult
-        An RQA result.
+        An RQA result, from :func:`~graphtraj.timeseries.rqa`.
     ax : matplotlib Axes, optional
         Where to draw; a new figure otherwise.
 
@@ -176,6 +233,11 @@ def plot_rqa_histograms(result: Any, *, ax: Any = None) -> Any:
         Step curves of the number of lines of each length; dotted vertical lines mark
         ``min_line`` and ``min_vert``.
 
+    Raises
+    ------
+    ValidationError
+        If ``result`` is not an RQAResult.
+
     Examples
     --------
     >>> import numpy as np
@@ -184,6 +246,7 @@ def plot_rqa_histograms(result: Any, *, ax: Any = None) -> Any:
     >>> ax.get_yscale()
     'log'
     """
+    check_input(result, "plot_rqa_histograms")
     ax = _axes(ax, (5.0, 3.2))
     h = result.histograms
     for name, arr, cut in (("diagonal", h.diagonal, result.min_line),

@@ -11,8 +11,9 @@ from typing import Any
 
 import numpy as np
 
-from graphtraj._checks import check_int
+from graphtraj._checks import check_int, check_real
 from graphtraj.exceptions import ValidationError
+from graphtraj.plotting._inputs import check_input, check_mapping
 
 __all__ = [
     "plot_loss_curves",
@@ -67,14 +68,30 @@ def plot_loss_curves(result: Any, *, ax: Any = None, max_curves: int = 10) -> An
     -------
     matplotlib.axes.Axes
 
+    Raises
+    ------
+    ValidationError
+        If ``result`` is not a StabilityResult or ``max_curves`` is not a positive
+        integer.
+
     Examples
     --------
+    A stability result of two initial conditions (one reference and one perturbed
+    copy each), built from recorded distances:
+
     >>> import numpy as np
-    >>> from types import SimpleNamespace
-    >>> r = SimpleNamespace(loss_steps=np.arange(5), loss=np.ones((2, 5)), lr=0.1)
-    >>> len(plot_loss_curves(r).lines)
+    >>> from graphtraj import Ensemble, ParamLayout
+    >>> from graphtraj.studies import stability_config, stability_from_ensemble
+    >>> t = np.arange(101)
+    >>> d = np.zeros((4, 101)); d[1] = 1e-8 * np.exp(0.3 * t); d[3] = 1e-8
+    >>> ens = Ensemble(ParamLayout.for_mlp([2, 2]), t,
+    ...                {"dist_l1": d, "loss": np.ones((4, 101))},
+    ...                reference=np.array([0, 0, 2, 2]), diverged_at=np.full(4, -1))
+    >>> res = stability_from_ensemble(ens, stability_config(0.5, n_steps=100))
+    >>> len(plot_loss_curves(res).lines)
     2
     """
+    check_input(result, "plot_loss_curves")
     max_curves = check_int(max_curves, "max_curves", minimum=1)
     ax = _axes(ax)
     loss = np.asarray(result.loss)[:max_curves]
@@ -91,36 +108,72 @@ def plot_divergence(result: Any, *, ax: Any = None, max_curves: int = 10,
                     max_step: int | None = None) -> Any:
     """Divergence d(t)/d(t0) of perturbed copies on a log axis, with each fitted window.
 
-    Thin lines: the mean divergence ratio of each initial condition; thick black line:
-    their mean; dashed: the fitted exponential exp(λ t) over each accepted fit window.
+    For a :class:`~graphtraj.studies.StabilityResult`: thin lines, the mean divergence
+    ratio of each initial condition; thick black line, their mean; dashed, the fitted
+    exponential exp(λ t) over each accepted fit window. For a
+    :class:`~graphtraj.timeseries.FTLEResult`: its mean divergence curve (black) and
+    the fitted exponential over its window (dashed; labelled "rejected" when the fit
+    was not accepted).
 
     Parameters
     ----------
-    result : StabilityResult
-        Uses ``steps``, ``ratio``, ``mean_ratio``, ``ftle``, ``intercept``,
-        ``windows``, ``accepted``, ``divergence``.
+    result : StabilityResult or FTLEResult
+        From :func:`~graphtraj.studies.dynamical_stability`,
+        :func:`~graphtraj.studies.orbital_stability`,
+        :func:`~graphtraj.studies.stability_from_ensemble` or
+        :func:`~graphtraj.timeseries.ftle_from_divergence`.
     ax : matplotlib Axes, optional
+        Where to draw; a new figure otherwise.
     max_curves : int, default 10
+        At most this many initial conditions are drawn (a StabilityResult).
     max_step : int, optional
-        Draw only steps <= ``max_step``.
+        Draw the curves only at steps <= ``max_step``.
 
     Returns
     -------
     matplotlib.axes.Axes
 
+    Raises
+    ------
+    ValidationError
+        If ``result`` is neither a StabilityResult nor an FTLEResult, or
+        ``max_curves`` or ``max_step`` is not an integer in range.
+
     Examples
     --------
+    The fitted window of an exponential divergence d(t) = 1e-8 e^{0.3 t}:
+
     >>> import numpy as np
-    >>> from types import SimpleNamespace
-    >>> t = np.arange(50)
-    >>> r = SimpleNamespace(steps=t, ratio=np.exp(0.1 * t)[None], mean_ratio=np.exp(0.1 * t),
-    ...     divergence=np.exp(0.1 * t)[None], ftle=np.array([0.1]), intercept=np.array([0.0]),
-    ...     windows=np.array([[0, 30]]), accepted=np.array([True]), lr=1.0, kind="dynamical")
-    >>> len(plot_divergence(r).lines)
-    3
+    >>> from graphtraj.timeseries import ftle_from_divergence
+    >>> ax = plot_divergence(ftle_from_divergence(1e-8 * np.exp(0.3 * np.arange(200))))
+    >>> [line.get_label() for line in ax.lines]
+    ['mean', 'fitted window']
+    >>> ax.get_title()
+    'divergence: λ = 0.3 per step (accepted, R² = 1)'
     """
+    check_input(result, "plot_divergence")
     max_curves = check_int(max_curves, "max_curves", minimum=1)
+    if max_step is not None:
+        max_step = check_int(max_step, "max_step")
     ax = _axes(ax)
+    if _is_ftle(result):
+        _draw_ftle(ax, result, max_step)
+    else:
+        _draw_stability(ax, result, max_curves, max_step)
+    log_scale(ax, "y")
+    ax.set_xlabel("training step")
+    ax.set_ylabel("d(t) / d(t₀)")
+    ax.legend(fontsize=7, loc="lower right")
+    return ax
+
+
+def _is_ftle(result: Any) -> bool:
+    from graphtraj.timeseries.divergence import FTLEResult
+
+    return isinstance(result, FTLEResult)
+
+
+def _draw_stability(ax: Any, result: Any, max_curves: int, max_step: int | None) -> None:
     steps = np.asarray(result.steps)
     keep = slice(None) if max_step is None else steps <= max_step
     ratio = np.asarray(result.ratio)
@@ -137,13 +190,31 @@ def plot_divergence(result: Any, *, ax: Any = None, max_curves: int = 10,
         ax.plot(tt, fit, ls="--", color="C3", lw=1.2,
                 label="fitted window" if not any(
                     ln.get_label() == "fitted window" for ln in ax.lines) else None)
-    log_scale(ax, "y")
-    ax.set_xlabel("training step")
-    ax.set_ylabel("d(t) / d(t₀)")
     what = "orbital" if getattr(result, "kind", "") == "orbital" else "divergence"
     ax.set_title(f"{what}, η = {result.lr:g}")
-    ax.legend(fontsize=7, loc="lower right")
-    return ax
+
+
+def _draw_ftle(ax: Any, result: Any, max_step: int | None) -> None:
+    """The mean curve of an FTLEResult as a ratio, and its fit over the window.
+
+    The fit is ``curve ≈ intercept + slope · t · dt`` over ``window[0] <= t <
+    window[1]``; as a ratio it is divided by the curve's first valid value, as
+    :attr:`FTLEResult.ratio` is.
+    """
+    steps = np.asarray(result.times)
+    keep = slice(None) if max_step is None else steps <= max_step
+    ax.plot(steps[keep], result.ratio[keep], color="k", lw=1.6, label="mean")
+    lo, hi = result.window
+    valid = np.flatnonzero(np.isfinite(result.curve))
+    dt = result.params.get("dt") or 1.0
+    if lo >= 0 and valid.size and np.isfinite(result.slope):
+        tt = steps[(steps >= lo) & (steps < hi)]
+        fit = np.exp(result.intercept + result.slope * dt * tt - result.curve[valid[0]])
+        ax.plot(tt, fit, ls="--", color="C3", lw=1.2,
+                label="fitted window" if result.accepted else "fitted window (rejected)")
+    unit = "per step" if result.params.get("dt") is None else "per unit time"
+    verdict = "accepted" if result.accepted else "rejected"
+    ax.set_title(f"divergence: λ = {result.slope:.4g} {unit} ({verdict}, R² = {result.r2:.3g})")
 
 
 def plot_ftle_vs_lr(diagram: Any, *, ax: Any = None) -> Any:
@@ -163,16 +234,26 @@ def plot_ftle_vs_lr(diagram: Any, *, ax: Any = None) -> Any:
     matplotlib.axes.Axes
         The FTLE axes; the final loss is drawn on a twin axes sharing its x axis.
 
+    Raises
+    ------
+    ValidationError
+        If ``diagram`` is not a RegimeDiagram.
+
     Examples
     --------
+    A diagram of two learning rates, one initial condition each:
+
     >>> import numpy as np
-    >>> from types import SimpleNamespace
-    >>> d = SimpleNamespace(lrs=np.array([0.1, 1.0]), ftle_accepted_mean=np.array([np.nan, 0.3]),
+    >>> from graphtraj.studies import RegimeDiagram
+    >>> d = RegimeDiagram(lrs=np.array([0.1, 1.0]), ftle=np.array([[0.01], [0.3]]),
+    ...     accepted=np.array([[False], [True]]), ftle_accepted_mean=np.array([np.nan, 0.3]),
     ...     ftle_mean=np.array([0.01, 0.3]), acceptance_fraction=np.array([0.0, 1.0]),
-    ...     final_loss_median=np.array([0.5, 0.05]))
+    ...     final_loss=np.array([[0.5], [0.05]]), final_loss_median=np.array([0.5, 0.05]),
+    ...     max_ratio=np.array([1.0, 1e4]), names=("a", "b"))
     >>> plot_ftle_vs_lr(d).get_xscale()
     'log'
     """
+    check_input(diagram, "plot_ftle_vs_lr")
     ax = _axes(ax)
     lrs = np.asarray(diagram.lrs, dtype=float)
     acc_mean = np.asarray(diagram.ftle_accepted_mean, dtype=float)
@@ -221,7 +302,8 @@ def plot_weight_norms(trajectories: Mapping[str, Any], *, ax: Any = None) -> Any
     Raises
     ------
     ValidationError
-        If ``trajectories`` is empty.
+        If ``trajectories`` is not a mapping, is empty, or holds something other than
+        a Trajectory.
 
     Examples
     --------
@@ -231,8 +313,10 @@ def plot_weight_norms(trajectories: Mapping[str, Any], *, ax: Any = None) -> Any
     >>> plot_weight_norms({"run": tr}).lines[0].get_ydata().tolist()  # √2 each
     [1.4142135623730951, 1.4142135623730951, 1.4142135623730951]
     """
-    if not trajectories:
-        raise ValidationError("`trajectories` must hold at least one trajectory; got none")
+    check_mapping(trajectories, "plot_weight_norms", "trajectories", "trajectory",
+                  "{'run': traj}")
+    for label, tr in trajectories.items():
+        check_input(tr, "plot_weight_norms", param=f"trajectories[{label!r}]")
     ax = _axes(ax)
     for label, tr in trajectories.items():
         ax.plot(tr.times, _weight_norms(tr), lw=1.0, label=str(label))
@@ -277,8 +361,11 @@ def plot_network_snapshot(
     index : int, default -1
         Record to draw (positional; -1 = last).
     ax : matplotlib Axes, optional
+        Where to draw; a new figure otherwise.
     max_width : float, default 4.0
+        Line width in points of the largest ``|w|``; must be positive.
     title : str, optional
+        Default: the step and the colour key.
 
     Returns
     -------
@@ -287,7 +374,8 @@ def plot_network_snapshot(
     Raises
     ------
     ValidationError
-        If the layout is not a chain of weight matrices.
+        If ``traj`` is not a Trajectory, its layout is not a chain of weight matrices,
+        ``index`` is out of range or ``max_width`` is not positive.
 
     Examples
     --------
@@ -300,8 +388,10 @@ def plot_network_snapshot(
     """
     from matplotlib.collections import LineCollection
 
+    check_input(traj, "plot_network_snapshot")
     n = len(traj)
     index = check_int(index, "index", minimum=-n, maximum=n - 1)
+    max_width = check_real(max_width, "max_width", minimum=0.0, strict_min=True)
     mats = _layer_weights(traj.layout, np.asarray(traj.states[index], dtype=np.float64))
     sizes = [mats[0].shape[1]] + [m.shape[0] for m in mats]
     ax = _axes(ax, (4.8, 3.6))

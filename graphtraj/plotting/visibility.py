@@ -14,6 +14,7 @@ import numpy as np
 
 from graphtraj._checks import check_int
 from graphtraj.exceptions import ValidationError
+from graphtraj.plotting._inputs import check_input
 
 __all__ = [
     "plot_degree_distribution",
@@ -70,6 +71,11 @@ def plot_degree_distribution(
         part inside it is left out of the legend. The reference stops at the largest
         observed degree.
 
+    Raises
+    ------
+    ValidationError
+        If ``fit_or_graph`` is neither a DegreeTailFit nor a VisibilityGraph.
+
     Examples
     --------
     >>> import numpy as np
@@ -80,8 +86,9 @@ def plot_degree_distribution(
     ('log', 3)
     """
     from graphtraj.timeseries.visibility import VisibilityGraph
-    from graphtraj.timeseries.visibility_measures import DegreeTailFit, degree_tail_fit
+    from graphtraj.timeseries.visibility_measures import degree_tail_fit
 
+    check_input(fit_or_graph, "plot_degree_distribution")
     if isinstance(fit_or_graph, VisibilityGraph):
         import warnings
 
@@ -90,13 +97,8 @@ def plot_degree_distribution(
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UndefinedResultWarning)
             fit = degree_tail_fit(fit_or_graph, k_min=k_min)
-    elif isinstance(fit_or_graph, DegreeTailFit):
-        fit = fit_or_graph
     else:
-        raise ValidationError(
-            "`fit_or_graph` must be a DegreeTailFit or a VisibilityGraph; got "
-            f"{type(fit_or_graph).__name__}"
-        )
+        fit = fit_or_graph
     ax = _axes(ax)
     keep = fit.pk > 0
     ks, ps = fit.k[keep], fit.pk[keep]
@@ -187,12 +189,7 @@ def plot_visibility_graph(graph: Any, *, ax: Any = None, max_nodes: int = 200) -
     """
     from matplotlib.collections import LineCollection
 
-    from graphtraj.timeseries.visibility import VisibilityGraph
-
-    if not isinstance(graph, VisibilityGraph):
-        raise ValidationError(
-            f"`graph` must be a VisibilityGraph; got {type(graph).__name__}"
-        )
+    check_input(graph, "plot_visibility_graph")
     max_nodes = check_int(max_nodes, "max_nodes", minimum=2)
     if graph.n_nodes > max_nodes:
         raise ValidationError(
@@ -235,6 +232,11 @@ def plot_windowed_visibility(windowed: Any, *, ax: Any = None) -> Any:
         The left axis (lambda, with the i.i.d. level ln(3/2) dashed); the right axis is
         its twin.
 
+    Raises
+    ------
+    ValidationError
+        If ``windowed`` is not a WindowedVisibility.
+
     Examples
     --------
     >>> import numpy as np
@@ -244,12 +246,9 @@ def plot_windowed_visibility(windowed: Any, *, ax: Any = None) -> Any:
     >>> len(ax.lines[0].get_xdata()) == w.starts.size
     True
     """
-    from graphtraj.timeseries.visibility_measures import IID_HVG_LAMBDA, WindowedVisibility
+    from graphtraj.timeseries.visibility_measures import IID_HVG_LAMBDA
 
-    if not isinstance(windowed, WindowedVisibility):
-        raise ValidationError(
-            f"`windowed` must be a WindowedVisibility; got {type(windowed).__name__}"
-        )
+    check_input(windowed, "plot_windowed_visibility")
     ax = _axes(ax, figsize=(6.0, 3.2))
     ax.plot(windowed.centers, windowed.tail_lambda, "-o", ms=3, color="tab:blue", label="λ")
     ax.axhline(IID_HVG_LAMBDA, ls="--", color="0.5", lw=1, label="ln(3/2)")

@@ -94,3 +94,34 @@ def test_graph_panels_have_y_labels_and_readable_legends():
     assert z_labels == ["input→hidden", "hidden→output"]
     fig = plot_distance_matrices({"l1": np.zeros((3, 3))})
     assert fig.axes[1].get_ylabel() == "distance"
+
+
+def test_distance_matrices_input_checks():
+    """A bare list, a non-numeric or non-2-D entry and mismatched times raise with the
+    remedy instead of an AttributeError from `.items()` or numpy."""
+    d = np.zeros((3, 3))
+    with pytest.raises(ValidationError, match=r"plot_distance_matrices expects `matrices` to be "
+                       r"a mapping of label to matrix; got list\. Wrap it in a dict, e\.g\. "
+                       r"\{'weights': D\}"):
+        plot_distance_matrices([d])
+    with pytest.raises(ValidationError, match=r"`matrices\['a'\]` must hold real numbers"):
+        plot_distance_matrices({"a": [["x"]]})
+    with pytest.raises(ValidationError, match=r"`matrices\['a'\]` must be 2-D"):
+        plot_distance_matrices({"a": np.zeros(3)})
+    with pytest.raises(ValidationError, match=r"`times` must have one entry per row of the "
+                       r"matrices, shape \(3,\); got shape \(2,\)"):
+        plot_distance_matrices({"a": d}, times=[0, 1])
+    plt.close("all")
+
+
+def test_graph_statistics_plots_reject_a_graph_series():
+    """The series itself is not a statistic: the message says which function computes one."""
+    gs = GraphSeries.from_layers(np.arange(2), [np.ones((2, 3, 2))])
+    with pytest.raises(ValidationError, match=r"plot_spectral_stats expects `stats` to be a "
+                       r"SpectralStats \(from spectral_stats\); got GraphSeries\. Pass the result of spectral_stats\. A GraphSeries "
+                       r"is drawn through its statistics"):
+        plot_spectral_stats(gs)
+    with pytest.raises(ValidationError, match=r"plot_motif_stats expects `stats` to be a "
+                       r"MotifStats \(from motif_stats\); got SpectralStats\. Pass the result "
+                       r"of motif_stats \(SpectralStats is drawn by plot_spectral_stats\)"):
+        plot_motif_stats(spectral_stats(gs))

@@ -67,3 +67,24 @@ def test_other_plots_return_axes(plt):
     ax = plot_scaling(d2)
     np.testing.assert_allclose(ax.lines[0].get_ydata(), d2.log_y)
     assert ax.get_ylabel() == "ln C(r)"
+
+
+def test_lyapunov_plots_reject_other_results(plt):
+    """Another result raises a ValidationError naming the expected type and the function
+    that draws the one given, not an AttributeError."""
+    from graphtraj.exceptions import ValidationError
+    from graphtraj.timeseries import rqa
+
+    x = logistic_map(300)
+    with pytest.raises(ValidationError, match=r"plot_lyapunov expects `result` to be a "
+                       r"LyapunovResult \(from lyapunov_rosenstein, lyapunov_kantz or "
+                       r"network_mle\); got RQAResult"):
+        plot_lyapunov(rqa(x, 0.1))
+    res = lyapunov_rosenstein(x, theiler=1)
+    with pytest.raises(ValidationError, match=r"plot_scaling expects `result` to be a "
+                       r"ScalingResult .*\(LyapunovResult is drawn by plot_lyapunov\)"):
+        plot_scaling(res)
+    with pytest.raises(ValidationError, match="plot_lag_selection expects `result` to be a LagResult"):
+        plot_lag_selection(res)
+    with pytest.raises(ValidationError, match="plot_dimension_selection expects `result` to be a DimensionResult"):
+        plot_dimension_selection(res)

@@ -64,3 +64,58 @@ def test_windowed_and_histogram_plots(rng):
     ax2 = plot_rqa_histograms(rqa(x, GlobalRecurrenceRate(0.1)))
     assert ax2.get_yscale() == "log" and len(ax2.lines) >= 2
     plt.close("all")
+
+
+def test_windowed_rqa_default_measures_are_those_in_the_result(rng):
+    """The default draws DET and LAM where the result holds them, else every measure it
+    holds; a str is one measure name, not a sequence of letters."""
+    z = rng.normal(size=120)
+    only_rr = windowed_rqa(z, 0.5, width=20, measures=["RR"])
+    assert [line.get_label() for line in plot_windowed_rqa(only_rr).lines] == ["RR"]
+    det_rr = windowed_rqa(z, 0.5, width=20, measures=["RR", "DET"])
+    assert [line.get_label() for line in plot_windowed_rqa(det_rr).lines] == ["DET"]
+    ax = plot_windowed_rqa(det_rr, measures="DET")
+    assert [line.get_label() for line in ax.lines] == ["DET"]
+    np.testing.assert_array_equal(ax.lines[0].get_ydata(), det_rr["DET"])
+    plt.close("all")
+
+
+def test_windowed_rqa_measures_are_checked_before_drawing(rng):
+    """Empty, non-string, uncomputed and unknown measures raise with the remedy."""
+    res = windowed_rqa(rng.normal(size=120), 0.5, width=20, measures=["RR", "DET"])
+    with pytest.raises(ValidationError, match="at least one measure; got an empty sequence"):
+        plot_windowed_rqa(res, [])
+    with pytest.raises(ValidationError, match=r"must hold measure names \(str\); got 3"):
+        plot_windowed_rqa(res, ["DET", 3])
+    with pytest.raises(ValidationError, match="must be a measure name or a sequence of names; got int"):
+        plot_windowed_rqa(res, 3)
+    with pytest.raises(UnknownOptionError, match=r"among RR, DET; got 'LAM': windowed_rqa "
+                       r"computed only these; recompute with 'LAM'"):
+        plot_windowed_rqa(res, ["DET", "LAM"])
+    with pytest.raises(UnknownOptionError, match="'D' is not an RQA measure"):
+        plot_windowed_rqa(res, "D")
+    with pytest.raises(ValidationError, match="plot_windowed_rqa expects `result` to be a WindowedRQAResult"):
+        plot_windowed_rqa(rqa(rng.normal(size=50), 0.5))
+    plt.close("all")
+
+
+@pytest.mark.parametrize("bad", [0, -5, 2.5, True])
+def test_max_pixels_must_be_a_positive_integer(bad):
+    """max_pixels is validated like other sizes, not silently treated as 1."""
+    with pytest.raises(ValidationError, match="`max_pixels` must be"):
+        plot_recurrence(np.eye(4, dtype=bool), max_pixels=bad)
+
+
+def test_recurrence_plot_input_checks(rng):
+    """A series is not a matrix (the remedy says how to build one); a foreign result is
+    named; times must be finite."""
+    from graphtraj.exceptions import NonFiniteInputError
+
+    with pytest.raises(ValidationError, match=r"`rmat` must be a RecurrenceMatrix or a 2-D "
+                       r"boolean \(0/1\) array; got an unusable array .*recurrence_matrix\(x, eps\)"):
+        plot_recurrence(rng.normal(size=10))
+    with pytest.raises(ValidationError, match=r"plot_recurrence expects `rmat` to be a "
+                       r"RecurrenceMatrix or an array .*got RQAResult"):
+        plot_recurrence(rqa(rng.normal(size=50), 0.5))
+    with pytest.raises(NonFiniteInputError, match="`times` must contain only finite values"):
+        plot_recurrence(np.eye(3, dtype=bool), times=[0.0, np.nan, 2.0])

@@ -100,15 +100,77 @@ def test_divergence_and_loss_plots(synthetic_result):
 
 def test_ftle_vs_lr_markers():
     """Accepted means are drawn as a line, the others as open markers; x axis log."""
-    from types import SimpleNamespace
+    from graphtraj.studies import RegimeDiagram
 
-    d = SimpleNamespace(lrs=np.array([0.01, 1.0, 5.0]),
-                        ftle_accepted_mean=np.array([np.nan, 0.3, 0.4]),
-                        ftle_mean=np.array([0.001, 0.3, 0.2]),
-                        acceptance_fraction=np.array([0.0, 1.0, 0.6]),
-                        final_loss_median=np.array([0.2, 0.03, 5.0]))
+    d = RegimeDiagram(lrs=np.array([0.01, 1.0, 5.0]), ftle=np.zeros((3, 1)),
+                      accepted=np.zeros((3, 1), bool),
+                      ftle_accepted_mean=np.array([np.nan, 0.3, 0.4]),
+                      ftle_mean=np.array([0.001, 0.3, 0.2]),
+                      acceptance_fraction=np.array([0.0, 1.0, 0.6]),
+                      final_loss=np.zeros((3, 1)),
+                      final_loss_median=np.array([0.2, 0.03, 5.0]),
+                      max_ratio=np.ones(3), names=("a", "b", "c"))
     ax = plot_ftle_vs_lr(d)
     assert ax.get_xscale() == "log"
     np.testing.assert_array_equal(ax.lines[0].get_xdata(), [1.0, 5.0])
     np.testing.assert_array_equal(ax.lines[1].get_ydata(), [0.001])
     assert [t.get_text() for t in ax.texts] == ["0%", "100%", "60%"]
+
+
+def test_divergence_plot_draws_an_ftle_result():
+    """An FTLEResult is drawn as its mean curve d(t)/d(t₀) with the fitted exponential
+    over its window; for d(t) = 1e-8·e^{0.3 t} both are exactly e^{0.3 t}, also when
+    the slope is per unit time (dt = 0.5: λ = 0.6 per unit, the same line per step)."""
+    from graphtraj.timeseries import ftle_from_divergence
+
+    t = np.arange(200)
+    for dt in (None, 0.5):
+        res = ftle_from_divergence(1e-8 * np.exp(0.3 * t), dt=dt)
+        ax = plot_divergence(res)
+        curve, fit = ax.lines
+        np.testing.assert_allclose(curve.get_ydata(), np.exp(0.3 * t), rtol=1e-9)
+        lo, hi = res.window
+        np.testing.assert_array_equal(fit.get_xdata(), np.arange(lo, hi))
+        np.testing.assert_allclose(fit.get_ydata(), np.exp(0.3 * np.arange(lo, hi)), rtol=1e-9)
+        assert fit.get_label() == "fitted window" and "(accepted" in ax.get_title()
+    assert "per unit time" in ax.get_title()
+    ax = plot_divergence(res, max_step=50)
+    assert ax.lines[0].get_xdata().max() == 50
+
+
+def test_divergence_plot_marks_a_rejected_ftle_fit():
+    """A flat curve is fitted (slope 0) but rejected: the fit is drawn and labelled so."""
+    from graphtraj.timeseries import ftle_from_divergence
+
+    res = ftle_from_divergence(np.full(200, 3e-7))
+    ax = plot_divergence(res)
+    assert ax.lines[1].get_label() == "fitted window (rejected)"
+    assert "rejected" in ax.get_title()
+
+
+def test_training_plots_check_their_inputs(synthetic_result, mlp_traj):
+    """Foreign inputs and bad sizes raise ValidationError with the remedy, not an
+    AttributeError: a GraphSeries, an Ensemble, a mapping of arrays, a bare trajectory."""
+    from graphtraj.snapshots import GraphSeries
+
+    gs = GraphSeries.from_layers(np.arange(2), [np.ones((2, 3, 2))])
+    with pytest.raises(ValidationError, match=r"plot_network_snapshot expects `traj` to be a "
+                       r"Trajectory .*got GraphSeries\. Pass the result of .*\. A GraphSeries is drawn through"):
+        plot_network_snapshot(gs)
+    with pytest.raises(ValidationError, match=r"got Ensemble\. Pass the result of .*\. An Ensemble holds many runs: "
+                       r"pass one of them, `ensemble.replica\(r\)`"):
+        plot_network_snapshot(synthetic_result.ensemble)
+    with pytest.raises(ValidationError, match=r"`trajectories\['a'\]` to be a Trajectory "
+                       r".*got ndarray of shape \(3,\)"):
+        plot_weight_norms({"a": np.ones(3)})
+    with pytest.raises(ValidationError, match=r"`trajectories` to be a mapping of label to "
+                       r"trajectory; got Trajectory\. Wrap it in a dict, e.g. \{'run': traj\}"):
+        plot_weight_norms(mlp_traj)
+    with pytest.raises(ValidationError, match="`max_width` must be > 0"):
+        plot_network_snapshot(mlp_traj, max_width=0)
+    with pytest.raises(ValidationError, match="`max_step` must be an integer"):
+        plot_divergence(synthetic_result, max_step="50")
+    with pytest.raises(ValidationError, match=r"plot_ftle_vs_lr expects `diagram` to be a "
+                       r"RegimeDiagram \(from regime_diagram\); got StabilityResult"):
+        plot_ftle_vs_lr(synthetic_result)
+

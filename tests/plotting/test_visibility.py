@@ -57,7 +57,7 @@ def test_degree_distribution_plot_without_tail():
     """An undefined fit (a ramp has no tail) draws the data and the reference only, no error."""
     ax = plot_degree_distribution(visibility_graph(np.arange(30.0), "horizontal"))
     assert len(ax.lines) == 2
-    with pytest.raises(ValidationError, match="`fit_or_graph` must be a DegreeTailFit"):
+    with pytest.raises(ValidationError, match="plot_degree_distribution expects `fit_or_graph` to be a DegreeTailFit or a VisibilityGraph"):
         plot_degree_distribution(np.ones(3))
 
 
@@ -80,7 +80,7 @@ def test_graph_drawing_refuses_long_series(rng):
     """Long series are refused with a remedy; non-graphs too."""
     with pytest.raises(ValidationError, match="at most max_nodes = 200 nodes"):
         plot_visibility_graph(visibility_graph(rng.random(300)))
-    with pytest.raises(ValidationError, match="`graph` must be a VisibilityGraph"):
+    with pytest.raises(ValidationError, match="plot_visibility_graph expects `graph` to be a VisibilityGraph"):
         plot_visibility_graph([1, 2, 3])
 
 
@@ -93,7 +93,7 @@ def test_windowed_plot(rng):
     assert ax.lines[1].get_ydata()[0] == pytest.approx(math.log(1.5))
     twin = [a for a in ax.figure.axes if a is not ax][0]
     assert np.array_equal(twin.lines[0].get_ydata(), w.irreversibility)
-    with pytest.raises(ValidationError, match="`windowed` must be a WindowedVisibility"):
+    with pytest.raises(ValidationError, match="plot_windowed_visibility expects `windowed` to be a WindowedVisibility"):
         plot_windowed_visibility(None)
 
 
