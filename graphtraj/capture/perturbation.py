@@ -67,7 +67,7 @@ def check_resolution(eps: float, states: np.ndarray, layout: ParamLayout, target
         raise ValidationError(
             f"`eps` must be >= {floor:.3g} (100 machine epsilons of {np_dtype.name} times "
             f"the parameter scale {scale:.3g}); got {eps:.3g}. A smaller perturbation is "
-            "rounded away when added to the parameters (field case C22). Use a larger eps"
+            "rounded away when added to the parameters. Use a larger eps"
             + (" or dtype='float64'." if np_dtype == np.float32 else ".")
         )
     return mask

@@ -9,6 +9,7 @@ import numpy as np
 
 from graphtraj._checks import as_float_array
 from graphtraj.exceptions import ValidationError
+from graphtraj.plotting._axes import subplots
 from graphtraj.plotting._inputs import check_input, check_mapping
 
 __all__ = ["layer_label", "plot_distance_matrices", "plot_spectral_stats", "plot_motif_stats"]
@@ -79,7 +80,6 @@ def plot_distance_matrices(
     >>> len(fig.axes)   # two panels, two colour bars
     4
     """
-    import matplotlib.pyplot as plt
 
     check_mapping(matrices, "plot_distance_matrices", "matrices", "matrix",
                   "{'weights': D}")
@@ -98,14 +98,13 @@ def plot_distance_matrices(
             f"shape {t.shape}"
         )
     extent = (t[0], t[-1], t[-1], t[0]) if n > 1 else None
-    fig, axes = plt.subplots(1, len(mats), figsize=(4.2 * len(mats), 3.8), squeeze=False)
+    fig, axes = subplots(1, len(mats), figsize=(4.2 * len(mats), 3.8), squeeze=False)
     for ax, (name, m) in zip(axes[0], mats.items(), strict=True):
         im = ax.imshow(m, cmap=cmap, extent=extent, interpolation="nearest")
         ax.set_title(name)
         ax.set_xlabel("step")
         ax.set_ylabel("step")
         fig.colorbar(im, ax=ax, shrink=0.8, label=cbar_label)
-    fig.subplots_adjust(wspace=0.3)
     return fig
 
 
@@ -137,11 +136,10 @@ def plot_spectral_stats(stats: Any) -> Any:
     >>> len(plot_spectral_stats(spectral_stats(gs)).axes)
     3
     """
-    import matplotlib.pyplot as plt
 
     check_input(stats, "plot_spectral_stats")
     t = np.asarray(stats.times)
-    fig, axes = plt.subplots(1, 3, figsize=(13, 3.4))
+    fig, axes = subplots(1, 3, figsize=(13, 3.4))
     n_layers = len(stats.layer_names)
     for li, raw in enumerate(stats.layer_names):
         name = layer_label(raw, li, n_layers)
@@ -159,7 +157,6 @@ def plot_spectral_stats(stats: Any) -> Any:
     for ax in axes:
         ax.set_xlabel("step")
         ax.legend(fontsize=7)
-    fig.subplots_adjust(wspace=0.3)
     return fig
 
 
@@ -192,13 +189,12 @@ def plot_motif_stats(stats: Any) -> Any:
     >>> len(plot_motif_stats(motif_stats(GraphSeries.from_adjacency([0, 1], tri))).axes)
     2
     """
-    import matplotlib.pyplot as plt
 
     from graphtraj.measures.motifs import PATH_PATTERNS
 
     check_input(stats, "plot_motif_stats")
     t = np.asarray(stats.times)
-    fig, axes = plt.subplots(1, 2, figsize=(10, 3.4))
+    fig, axes = subplots(1, 2, figsize=(10, 3.4))
     if stats.balance is not None:
         if stats.path_fraction is not None:
             for q, p in enumerate(PATH_PATTERNS):
@@ -223,5 +219,4 @@ def plot_motif_stats(stats: Any) -> Any:
     for ax in axes:
         ax.set_xlabel("step")
         ax.legend(fontsize=7)
-    fig.subplots_adjust(wspace=0.3)
     return fig

@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from graphtraj.plotting._axes import axes_for
 from graphtraj.plotting._inputs import check_input
 
 __all__ = [
@@ -21,12 +22,7 @@ __all__ = [
 
 
 def _axes(ax: Any) -> Any:
-    if ax is not None:
-        return ax
-    import matplotlib.pyplot as plt
-
-    _, ax = plt.subplots(figsize=(5.5, 3.6))
-    return ax
+    return axes_for(ax, (5.5, 3.6))
 
 
 _LABELS = {

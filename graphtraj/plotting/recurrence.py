@@ -12,6 +12,7 @@ import numpy as np
 
 from graphtraj._checks import as_float_array, check_int
 from graphtraj.exceptions import UnknownOptionError, ValidationError
+from graphtraj.plotting._axes import axes_for
 from graphtraj.plotting._inputs import check_input
 
 __all__ = ["plot_recurrence", "plot_windowed_rqa", "plot_rqa_histograms"]
@@ -21,12 +22,7 @@ DEFAULT_MEASURES = ("DET", "LAM")
 
 
 def _axes(ax: Any, figsize: tuple[float, float] = (4.2, 4.0)) -> Any:
-    if ax is not None:
-        return ax
-    import matplotlib.pyplot as plt
-
-    _, ax = plt.subplots(figsize=figsize)
-    return ax
+    return axes_for(ax, figsize)
 
 
 def plot_recurrence(
@@ -114,7 +110,7 @@ def plot_recurrence(
     if title is None:
         title = rmat.title()
         if factor > 1:
-            title += f" [{factor}×{factor} blocks]"
+            title += f"\n[{factor}×{factor} blocks: black if any cell recurs]"
     ax.set_title(title, fontsize=9)
     return ax
 

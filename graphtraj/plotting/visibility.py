@@ -14,6 +14,7 @@ import numpy as np
 
 from graphtraj._checks import check_int
 from graphtraj.exceptions import ValidationError
+from graphtraj.plotting._axes import axes_for
 from graphtraj.plotting._inputs import check_input
 
 __all__ = [
@@ -24,12 +25,7 @@ __all__ = [
 
 
 def _axes(ax: Any, figsize: tuple[float, float] = (5.0, 3.4)) -> Any:
-    if ax is not None:
-        return ax
-    import matplotlib.pyplot as plt
-
-    _, ax = plt.subplots(figsize=figsize)
-    return ax
+    return axes_for(ax, figsize)
 
 
 def plot_degree_distribution(

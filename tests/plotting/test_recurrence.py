@@ -38,7 +38,7 @@ def test_large_matrices_are_block_reduced(rng):
     img = np.asarray(ax.images[0].get_array(), bool)
     assert img.shape == (8, 10)  # ceil(50 / 7), ceil(70 / 7)
     assert img[0, 0] == mask[:7, :7].any()
-    assert "[7×7 blocks]" in ax.get_title()
+    assert "[7×7 blocks: black if any cell recurs]" in ax.get_title()
     plt.close(ax.figure)
 
 
