@@ -20,14 +20,24 @@ import numpy as np
 from graphtraj._checks import as_float_array, as_states, check_finite, check_magnitude
 from graphtraj.exceptions import UnknownOptionError, ValidationError
 
-__all__ = ["METRICS", "DistanceSource", "iter_tiles", "make_source", "resolve_metric"]
+__all__ = [
+    "METRICS",
+    "METRIC_ALIASES",
+    "DistanceSource",
+    "iter_tiles",
+    "make_source",
+    "native_metric",
+    "resolve_metric",
+]
 
 #: Default tile shape (rows, columns): a few MB of float64, cache-friendly.
 TILE = (2048, 128)
 
 #: Metrics computed natively (and streamed) for series and state arrays.
 METRICS = ("euclidean", "manhattan", "chebyshev")
-_ALIASES = {
+#: Other names of the native metrics, accepted wherever a native metric is (recurrence,
+#: RQA, Lyapunov exponents, correlation sums); names are case-insensitive.
+METRIC_ALIASES = {
     "l2": "euclidean",
     "l1": "manhattan",
     "cityblock": "manhattan",
@@ -35,6 +45,7 @@ _ALIASES = {
     "linf": "chebyshev",
     "max": "chebyshev",
 }
+_ALIASES = METRIC_ALIASES
 _CODES = {"euclidean": 0, "manhattan": 1, "chebyshev": 2}
 
 
@@ -50,6 +61,22 @@ def resolve_metric(metric: str | None) -> str | None:
     name = metric.lower()
     name = _ALIASES.get(name, name)
     return name if name in _CODES else None
+
+
+def native_metric(metric: Any, name: str = "metric") -> str:
+    """The native metric name for ``metric``; :class:`UnknownOptionError` otherwise.
+
+    For estimators that only work with the native metrics (KD-tree neighbour searches,
+    compiled pair counts): accepts :data:`METRICS` and :data:`METRIC_ALIASES`, in any
+    case, and returns the canonical name.
+    """
+    native = resolve_metric(metric) if isinstance(metric, str) else None
+    if native is None:
+        raise UnknownOptionError(
+            f"`{name}` must be one of {', '.join(repr(m) for m in METRICS)} (aliases "
+            f"{', '.join(repr(a) for a in sorted(METRIC_ALIASES))}); got {metric!r}"
+        )
+    return native
 
 
 class DistanceSource:

@@ -60,16 +60,56 @@ class LineFit:
         return self.status != "no_scaling_region"
 
 
+#: A log-curve counts as constant when its range is at most this times
+#: ``max(1, max|y|)``. Every caller fits a logarithm (ln d, ln C(r), ln F(n), ...),
+#: whose round-off is absolute (about eps per logarithm, more after averaging many):
+#: a range this small is a change of the underlying quantity by a factor 1 + 1e-12
+#: over the whole fit, which no estimator here can resolve.
+FLAT_RTOL = 1e-12
+
+
+def is_flat(y: np.ndarray) -> bool:
+    """True when the log-curve ``y`` is constant up to round-off (see :data:`FLAT_RTOL`)."""
+    if y.size == 0:
+        return True
+    scale = max(1.0, float(np.max(np.abs(y))))
+    return float(np.ptp(y)) <= FLAT_RTOL * scale
+
+
 def least_squares(x: np.ndarray, y: np.ndarray) -> tuple[float, float, float]:
-    """Slope, intercept and R^2 of the ordinary least-squares line (``np.polyfit``)."""
+    """Slope, intercept and R^2 of the ordinary least-squares line (``np.polyfit``).
+
+    R^2 = 1 - SS_res / SS_tot is computed from the centred data, so it lies in
+    [0, 1] (a least-squares line with intercept never fits worse than the mean); it is
+    clipped there against round-off. When ``y`` is constant up to round-off
+    (:func:`is_flat`), SS_tot is 0 and R^2 = 0/0 is undefined: the fit is then the
+    horizontal line through the mean (slope exactly 0) and R^2 is NaN; the public
+    function warns. Fewer than two points: all NaN.
+    """
     if x.size < 2:
         return np.nan, np.nan, np.nan
+    if is_flat(y):
+        return 0.0, float(np.mean(y)), np.nan
     slope, intercept = np.polyfit(x, y, 1)
-    resid = y - (slope * x + intercept)
-    ss_tot = float(np.sum((y - y.mean()) ** 2))
-    ss_res = float(np.sum(resid**2))
-    r2 = 1.0 - ss_res / ss_tot if ss_tot > 0 else (1.0 if ss_res == 0 else 0.0)
-    return float(slope), float(intercept), float(r2)
+    return float(slope), float(intercept), r_squared(x, y, float(slope))
+
+
+def r_squared(x: np.ndarray, y: np.ndarray, slope: float) -> float:
+    """R^2 of the least-squares line of slope ``slope`` through the means, in [0, 1].
+
+    Two-pass and centred: the residuals ``(y - ȳ) - slope (x - x̄)`` carry no
+    round-off from the intercept. NaN when ``y`` is constant up to round-off.
+    """
+    if is_flat(y):
+        return np.nan
+    dx = x - x.mean()
+    dy = y - y.mean()
+    scale = float(np.max(np.abs(dy)))  # R² is scale-free; dividing avoids under/overflow
+    dy = dy / scale
+    ss_tot = float(dy @ dy)
+    resid = dy - (slope / scale) * dx
+    ss_res = float(resid @ resid)
+    return float(min(1.0, max(0.0, 1.0 - ss_res / ss_tot)))
 
 
 def _failed(start: int, stop: int, reason: str) -> LineFit:
@@ -140,7 +180,7 @@ def fit_auto(
             f"within {stop - first} step(s): fewer than {min_points} points grow linearly",
         )
     slope, intercept, r2 = least_squares(x[sl][ok], y[sl][ok])
-    if r2 < min_r2:
+    if not r2 >= min_r2:  # NaN (a constant curve) fails too
         fit = _failed(start, stop, f"R^2 = {r2:.3f} < {min_r2} over [{start}, {stop})")
         return LineFit(start, stop, np.nan, np.nan, r2, fit.status, fit.reason)
     return LineFit(
@@ -150,12 +190,25 @@ def fit_auto(
     )
 
 
-def warn_if_no_scaling(fit: LineFit, what: str) -> None:
-    """Emit :class:`UndefinedResultWarning` when ``fit`` found no scaling region."""
+def warn_if_undefined(fit: LineFit, what: str) -> None:
+    """Emit :class:`UndefinedResultWarning` when ``fit`` has a NaN exponent or R^2.
+
+    Either no scaling region was found (the exponent is NaN), or the fitted curve is
+    constant up to round-off (R^2 = 0/0 is NaN; the exponent is 0).
+    """
     if not fit.accepted:
         warnings.warn(
             f"{what}: no scaling region, the exponent is NaN ({fit.reason}). "
             "Pass `fit_range=(start, stop)` to fit a range of your choice.",
+            UndefinedResultWarning,
+            stacklevel=3,
+        )
+    elif np.isnan(fit.r2) and np.isfinite(fit.slope):
+        warnings.warn(
+            f"{what}: the divergence curve is constant over the fitted steps "
+            f"[{fit.start}, {fit.stop}) (up to round-off), so R^2 is undefined (NaN); "
+            "the exponent is 0: separations neither grow nor shrink (points on a line, "
+            "a rigid pattern, or a series with too few distinct values).",
             UndefinedResultWarning,
             stacklevel=3,
         )

@@ -17,16 +17,16 @@ from typing import Any
 
 import numpy as np
 
-from graphtraj._checks import as_float_array, check_int, check_option, require_length, scaled_std
+from graphtraj._checks import as_float_array, check_int, require_length, scaled_std
 from graphtraj._result import Result
 from graphtraj.exceptions import UndefinedResultWarning, UnreliableResultWarning, ValidationError
+from graphtraj.timeseries._recurrence_source import native_metric
+from graphtraj.timeseries._scaling import least_squares
 from graphtraj.timeseries.embedding import delay_embed
 from graphtraj.timeseries.min_length import _rule_correlation_sum
-from graphtraj.timeseries.nolds_measures import ScalingResult, line_fit
+from graphtraj.timeseries.nolds_measures import ScalingResult
 
 __all__ = ["CorrelationSum", "correlation_sum", "correlation_dimension", "default_radii"]
-
-_METRICS = ("euclidean", "chebyshev", "manhattan")
 
 
 @dataclass(frozen=True)
@@ -119,7 +119,10 @@ def correlation_sum(
         Pairs with ``|i - j| < theiler`` are not counted (1 = only self-pairs, which
         are never counted).
     metric : {"euclidean", "chebyshev", "manhattan"}, default "euclidean"
-        Norm.
+        Norm. Case-insensitive aliases, as for
+        :func:`~graphtraj.timeseries.recurrence_matrix`: ``"l2"`` (euclidean);
+        ``"l1"``, ``"cityblock"`` (manhattan); ``"max"``, ``"linf"``, ``"supremum"``
+        (chebyshev).
 
     Returns
     -------
@@ -151,7 +154,7 @@ def correlation_sum(
     >>> cs.counts.tolist(), cs.n_pairs        # distances 1, 2, 3
     ([0, 1, 2], 3)
     """
-    metric = check_option(metric, "metric", _METRICS)
+    metric = native_metric(metric)
     x, pts, emb_dim, lag, theiler = _prepare(series, emb_dim, lag, theiler)
     r = default_radii(x) if radii is None else _check_radii(radii)
     from graphtraj.timeseries._correlation_kernels import pair_counts
@@ -190,7 +193,10 @@ def correlation_dimension(
         Radii of the fit; default :func:`default_radii`. Choose them inside the
         scaling range (above the noise level, below the attractor size).
     metric : {"euclidean", "chebyshev", "manhattan"}, default "euclidean"
-        Norm.
+        Norm. Case-insensitive aliases, as for
+        :func:`~graphtraj.timeseries.recurrence_matrix`: ``"l2"`` (euclidean);
+        ``"l1"``, ``"cityblock"`` (manhattan); ``"max"``, ``"linf"``, ``"supremum"``
+        (chebyshev).
 
     Returns
     -------
@@ -213,6 +219,8 @@ def correlation_dimension(
         Radii with C(r) = 0 (their ln C is NaN, left out of the fit), and a NaN
         dimension when fewer than two radii have pairs — never a slope near 0 from
         counting self-pairs.
+        When ln C(r) is the same at every radius (up to round-off; discrete data or
+        too few distinct values): ``r2`` is NaN (0/0) and the dimension 0.
     UnreliableResultWarning
         Radii with C(r) = 1 (at or beyond the diameter of the point set), whose zero
         slope biases the dimension towards 0.
@@ -220,7 +228,10 @@ def correlation_dimension(
     Notes
     -----
     Grassberger & Procaccia (1983), doi:10.1016/0167-2789(83)90298-1. Least-squares
-    fit over all radii with C(r) > 0 (nolds' ``fit="poly"``). Memory O(N).
+    fit over all radii with C(r) > 0 (nolds' ``fit="poly"``); ``r2`` is the
+    coefficient of determination 1 − SS_res/SS_tot of that fit, in [0, 1]. A flat
+    ln C(r) (SS_tot = 0 up to round-off) has slope exactly 0 and ``r2`` NaN.
+    Memory O(N).
 
     Examples
     --------
@@ -252,11 +263,27 @@ def correlation_dimension(
             UnreliableResultWarning,
             stacklevel=2,
         )
-    slope, intercept, r2 = line_fit(lx[ok], ly[ok])
+    slope, intercept, r2 = least_squares(lx[ok], ly[ok])
     if ok.sum() < 2:
         warnings.warn(
             f"correlation_dimension: fewer than 2 radii with C(r) > 0 ({int(ok.sum())}); "
             "the dimension is NaN",
+            UndefinedResultWarning,
+            stacklevel=2,
+        )
+    elif np.isnan(r2):
+        if full[ok].all():
+            cause = ("every pair lies within the smallest radius (radii at or beyond the "
+                     "diameter of the point set)")
+        else:
+            cause = ("no pair distance lies between the radii, as for discrete data or a "
+                     "series with too few distinct values")
+        warnings.warn(
+            f"correlation_dimension: the correlation sum is flat, C(r) = "
+            f"{float(cs.c[ok][0]):.6g} at all {int(ok.sum())} radii from "
+            f"{cs.radii[ok].min():.3g} to {cs.radii[ok].max():.3g}: {cause}. R² is "
+            "undefined (NaN) and the dimension is 0, that of isolated points, not of an "
+            "attractor. Choose radii that span the pair distances.",
             UndefinedResultWarning,
             stacklevel=2,
         )

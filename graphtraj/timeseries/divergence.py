@@ -8,6 +8,7 @@ slope of ln d(t) over a window: the finite-time Lyapunov exponent (FTLE).
 
 from __future__ import annotations
 
+import numbers
 import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ from graphtraj.exceptions import (
     UndefinedResultWarning,
     ValidationError,
 )
+from graphtraj.timeseries._scaling import is_flat, r_squared
 
 __all__ = ["FTLEResult", "ftle_from_divergence"]
 
@@ -52,8 +54,8 @@ class FTLEResult(Result):
     intercept : float
         Intercept of the fitted line at time 0.
     r2 : float
-        Coefficient of determination of the fit (1.0 for a perfect fit, also of a
-        constant curve).
+        Coefficient of determination of the fit, in [0, 1] (1.0 for a perfect fit,
+        also of a curve constant up to round-off).
     accepted : bool
         ``r2 > min_r2 and slope > min_slope``: the curve grows exponentially.
     n_points : int
@@ -103,6 +105,31 @@ def _as_int_grid(values: Iterable[int], name: str, minimum: int) -> tuple[int, .
             )
         out.append(int(v))
     return tuple(out)
+
+
+def _check_window(window: Any, t: np.ndarray) -> tuple[int, int]:
+    """Validate ``window=(start, stop)`` against the recorded steps ``t`` (non-empty)."""
+    try:
+        pair = tuple(window)
+    except TypeError:
+        pair = ()
+    if len(pair) != 2 or not all(
+        isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in pair
+    ):
+        raise ValidationError(
+            f"`window` must be a pair of integers (start, stop); got {window!r}"
+        )
+    w0, w1 = int(pair[0]), int(pair[1])
+    if w1 <= w0:
+        raise ValidationError(f"`window` must satisfy start < stop; got {window!r}")
+    first, end = int(t[0]), int(t[-1]) + 1
+    if w0 < first or w1 > end:
+        raise ValidationError(
+            f"`window` must lie within the recorded steps, {first} <= start < stop <= "
+            f"{end} (the fit uses start <= times < stop); got {window!r}. Pass a window "
+            f"inside [{first}, {end}] or record more steps."
+        )
+    return w0, w1
 
 
 def _mean_log_curve(
@@ -161,20 +188,18 @@ def _mean_log_curve(
 
 
 def _fit(x: np.ndarray, y: np.ndarray) -> tuple[float, float, float]:
-    """Least-squares line through (x, y): slope, intercept, R² (two-pass, exact)."""
+    """Least-squares line through (x, y): slope, intercept, R² (two-pass, exact).
+
+    A curve constant up to round-off is fitted perfectly: slope 0, R² = 1 (the
+    documented convention of :func:`ftle_from_divergence`).
+    """
     xm, ym = x.mean(), y.mean()
+    if is_flat(y):
+        return 0.0, float(ym), 1.0
     dx, dy = x - xm, y - ym
-    sxx = float(dx @ dx)
-    sxy = float(dx @ dy)
-    syy = float(dy @ dy)
-    slope = sxy / sxx
+    slope = float(dx @ dy) / float(dx @ dx)
     intercept = ym - slope * xm
-    ss_res = float(np.sum((dy - slope * dx) ** 2))
-    if syy == 0.0:
-        r2 = 1.0 if ss_res == 0.0 else 0.0
-    else:
-        r2 = 1.0 - ss_res / syy
-    return slope, float(intercept), r2
+    return slope, float(intercept), r_squared(x, y, slope)
 
 
 def ftle_from_divergence(
@@ -209,7 +234,8 @@ def ftle_from_divergence(
         Training step of each column, strictly increasing. Default ``0 … S-1``.
     window : (int, int), optional
         Fit exactly over the points with ``start <= times < stop`` (steps, in the
-        units of ``times``). Default: search the paper's grid of windows given by
+        units of ``times``); it must lie within the recorded steps,
+        ``times[0] <= start < stop <= times[-1] + 1``. Default: search the paper's grid of windows given by
         ``starts`` and ``widths`` and keep the fit with the largest R².
     mean : {"arithmetic", "geometric"}, default "arithmetic"
         ``"arithmetic"``: ln of the mean distance, ln((1/K) Σ_k d_k(t)) — the
@@ -248,8 +274,9 @@ def ftle_from_divergence(
     ------
     ValidationError
         Wrong shape, negative distances, non-increasing ``times``, a window that is
-        not ``start < stop``, invalid grids or thresholds, zero distances with
-        ``zeros="raise"``.
+        not a pair of integers with ``start < stop`` or that reaches outside the
+        recorded steps (``times[0] <= start`` and ``stop <= times[-1] + 1``),
+        invalid grids or thresholds, zero distances with ``zeros="raise"``.
     NonFiniteInputError
         Infinite distances, or NaN with ``nan="raise"``.
     InsufficientDataError
@@ -274,8 +301,9 @@ def ftle_from_divergence(
     the average divergence of Danovski et al. (2024), Sect. 2 ("dynamical
     stability"); for each candidate window W the least-squares line
     y ≈ a + λ t is fitted and its coefficient of determination
-    R² = 1 − Σ(y − a − λt)² / Σ(y − ȳ)² computed (R² = 1 for a perfect fit of a
-    constant curve, following scikit-learn's ``r2_score``). The paper's rule keeps
+    R² = 1 − Σ(y − a − λt)² / Σ(y − ȳ)² computed (R² = 1 and λ = 0 for a curve
+    that is constant up to round-off — a range of at most 1e-12 max(1, max|y|) —
+    following scikit-learn's ``r2_score`` for a perfect fit of a constant). The paper's rule keeps
     the window with the largest R² among starts 0, 5, …, 100 and widths
     30, 35, …, 100 and accepts λ when R² > 0.9 and λ > 0.05. R² values within 1e-12 of each
     other count as tied; ties keep the earliest start, then the shortest width.
@@ -348,14 +376,7 @@ def ftle_from_divergence(
         if n_total > 1 and np.any(np.diff(t) <= 0):
             raise ValidationError("`times` must be strictly increasing")
     if window is not None:
-        try:
-            w0, w1 = (int(v) for v in window)
-        except (TypeError, ValueError):
-            raise ValidationError(
-                f"`window` must be a pair of integers (start, stop); got {window!r}"
-            ) from None
-        if w1 <= w0:
-            raise ValidationError(f"`window` must satisfy start < stop; got {window!r}")
+        w0, w1 = _check_window(window, t)
 
     curve_full = np.full(n_total, np.nan)
     n_used_full = np.zeros(n_total, dtype=np.int64)

@@ -41,11 +41,12 @@ from graphtraj.timeseries._neighbours import (
     radius_outside,
     rowwise_distance,
 )
+from graphtraj.timeseries._recurrence_source import native_metric
 from graphtraj.timeseries._scaling import (
     LineFit,
     fit_auto,
     fit_given,
-    warn_if_no_scaling,
+    warn_if_undefined,
 )
 from graphtraj.timeseries.embedding import delay_embed
 from graphtraj.timeseries.embedding_params import theiler_window
@@ -53,7 +54,6 @@ from graphtraj.timeseries.min_length import _rule_kantz, _rule_rosenstein
 
 __all__ = ["LyapunovResult", "lyapunov_rosenstein", "lyapunov_kantz"]
 
-_METRICS = ("euclidean", "chebyshev", "manhattan")
 _CONVENTIONS = ("graphtraj", "nolds")
 #: Partner offsets used for the decorrelated level of the automatic fit.
 _N_PARTNERS = 10
@@ -257,7 +257,10 @@ def lyapunov_rosenstein(
     trajectory_len : int, default 20
         Points of the divergence curve (steps 0 .. trajectory_len - 1), as in nolds.
     metric : {"euclidean", "chebyshev", "manhattan"}, default "euclidean"
-        Norm of the separations.
+        Norm of the separations. Case-insensitive aliases, as for
+        :func:`~graphtraj.timeseries.recurrence_matrix`: ``"l2"`` (euclidean);
+        ``"l1"``, ``"cityblock"`` (manhattan); ``"max"``, ``"linf"``, ``"supremum"``
+        (chebyshev).
     dt : float, optional
         Time per sample; the exponent is then per time unit.
     fit_range : (int, int), optional
@@ -332,7 +335,7 @@ def lyapunov_rosenstein(
     True
     """
     x, emb_dim, lag, theiler, trajectory_len = _prepare(series, emb_dim, lag, theiler, trajectory_len)
-    metric = check_option(metric, "metric", _METRICS)
+    metric = native_metric(metric)
     convention = check_option(convention, "convention", _CONVENTIONS)
     if convention == "nolds" and metric != "euclidean":
         raise ValidationError(
@@ -381,7 +384,7 @@ def lyapunov_rosenstein(
             UnreliableResultWarning,
             stacklevel=2,
         )
-    warn_if_no_scaling(fit, "lyapunov_rosenstein")
+    warn_if_undefined(fit, "lyapunov_rosenstein")
     params = {"emb_dim": emb_dim, "lag": lag, "theiler": theiler,
               "trajectory_len": trajectory_len, "metric": metric, "dt": dt,
               "fit_range": fr, "n_references": n_references, "convention": convention,
@@ -428,7 +431,10 @@ def lyapunov_kantz(
         Size of k-nearest-neighbour neighbourhoods. Give ``eps`` or ``n_neighbors``,
         not both; with neither, ``n_neighbors = 5``.
     metric : {"euclidean", "chebyshev", "manhattan"}, default "euclidean"
-        Norm for neighbourhoods and separations.
+        Norm for neighbourhoods and separations. Case-insensitive aliases, as for
+        :func:`~graphtraj.timeseries.recurrence_matrix`: ``"l2"`` (euclidean);
+        ``"l1"``, ``"cityblock"`` (manhattan); ``"max"``, ``"linf"``, ``"supremum"``
+        (chebyshev).
     dt : float, optional
         Time per sample; the exponent is then per time unit.
     fit_range : (int, int), optional
@@ -483,7 +489,7 @@ def lyapunov_kantz(
     True
     """
     x, emb_dim, lag, theiler, trajectory_len = _prepare(series, emb_dim, lag, theiler, trajectory_len)
-    metric = check_option(metric, "metric", _METRICS)
+    metric = native_metric(metric)
     if eps is not None and n_neighbors is not None:
         raise ValidationError(
             f"give either `eps` or `n_neighbors`, not both; got eps={eps!r}, "
@@ -525,7 +531,7 @@ def lyapunov_kantz(
         fit = LineFit(0, trajectory_len, np.nan, np.nan, np.nan, "no_scaling_region",
                       "no reference vector has a neighbour at positive distance "
                       + (f"within eps={eps:g}" if eps is not None else "outside the Theiler window"))
-    warn_if_no_scaling(fit, "lyapunov_kantz")
+    warn_if_undefined(fit, "lyapunov_kantz")
     params = {"emb_dim": emb_dim, "lag": lag, "theiler": theiler,
               "trajectory_len": trajectory_len, "eps": eps,
               "n_neighbors": None if eps is not None else k, "metric": metric, "dt": dt,

@@ -37,7 +37,9 @@ from graphtraj.timeseries._neighbours import (
     radius_outside,
     rowwise_distance,
 )
-from graphtraj.timeseries._scaling import LineFit, fit_auto, fit_given, warn_if_no_scaling
+from graphtraj.timeseries._recurrence_source import METRIC_ALIASES, resolve_metric
+from graphtraj.timeseries._recurrence_source import METRICS as NATIVE_METRICS
+from graphtraj.timeseries._scaling import LineFit, fit_auto, fit_given, warn_if_undefined
 from graphtraj.timeseries.embedding_params import theiler_window
 from graphtraj.timeseries.lyapunov import (
     LyapunovResult,
@@ -50,7 +52,10 @@ from graphtraj.timeseries.min_length import _rule_network_mle
 __all__ = ["network_mle"]
 
 #: Metrics computed directly on the flat snapshot vectors (KD-tree, O(T) memory).
-_VECTOR_METRICS = {"l1": 1.0, "l2": 2.0}
+_VECTOR_METRICS = {"l1": 1.0, "l2": 2.0, "chebyshev": np.inf}
+#: Registry / vector name of each native metric, so that the names (and aliases) of
+#: the recurrence and Lyapunov functions work here too.
+_NATIVE_TO_VECTOR = {"manhattan": "l1", "euclidean": "l2", "chebyshev": "chebyshev"}
 _N_PARTNERS = 10
 
 
@@ -147,8 +152,12 @@ def _paired(x: Any, y: Any, metric: Any) -> np.ndarray:
                 f"`perturbed` must match `series` in shape; got {vy.shape} and {vx.shape}"
             )
         p = _VECTOR_METRICS[metric]
-        diff = vx - vy
-        return np.sum(np.abs(diff), axis=1) if p == 1.0 else np.sqrt(np.sum(diff**2, axis=1))
+        diff = np.abs(vx - vy)
+        if p == 1.0:
+            return np.sum(diff, axis=1)
+        if p == 2.0:
+            return np.sqrt(np.sum(diff**2, axis=1))
+        return np.max(diff, axis=1)
     from graphtraj.measures import paired_distances
 
     return paired_distances(x, y, metric=metric)
@@ -189,7 +198,10 @@ def network_mle(
     metric : str or callable, default "l1"
         A key of :data:`graphtraj.measures.METRICS` (``"l1"`` and ``"l2"`` are
         computed directly on the flat snapshot vectors — the fixed edge weights, plus
-        biases for layered series — with a KD-tree and O(T) memory; other keys via
+        biases for layered series — with a KD-tree and O(T) memory, and so is
+        ``"chebyshev"``; the native metric names and aliases of the recurrence and
+        Lyapunov functions, ``"euclidean"``, ``"manhattan"``, ``"cityblock"``,
+        ``"max"``, ... (case-insensitive), are accepted for these three; other keys via
         :func:`graphtraj.measures.distance_matrix` with O(T²) memory), a callable
         ``f(a, b) -> float`` on two snapshots (dense ``(N, N)`` adjacency for graph
         series, the row for arrays; T²/2 calls), or ``"precomputed"``.
@@ -285,7 +297,12 @@ def network_mle(
     if isinstance(metric, str) and not precomputed:
         from graphtraj.measures import METRICS
 
-        check_option(metric, "metric", tuple(METRICS) + ("precomputed",))
+        native = resolve_metric(metric)
+        if metric not in METRICS and native is not None:
+            metric = _NATIVE_TO_VECTOR[native]
+        else:
+            names = (*METRICS, "precomputed", *NATIVE_METRICS, *sorted(METRIC_ALIASES))
+            check_option(metric, "metric", dict.fromkeys(names))
     dt = check_dt(dt)
     if n_references is not None:
         n_references = check_int(n_references, "n_references", minimum=1)
@@ -366,7 +383,7 @@ def _single_mode(series, metric, precomputed, theiler, trajectory_len, eps, n_ne
         fit = LineFit(0, trajectory_len, np.nan, np.nan, np.nan, "no_scaling_region",
                       "no reference snapshot has a neighbour at positive distance "
                       + (f"within eps={eps:g}" if eps is not None else "outside the Theiler window"))
-    warn_if_no_scaling(fit, "network_mle")
+    warn_if_undefined(fit, "network_mle")
     params = {"mode": "single", "metric": metric if isinstance(metric, str) else getattr(metric, "__name__", "callable"),
               "theiler": theiler, "trajectory_len": trajectory_len, "eps": eps,
               "n_neighbors": None if eps is not None else k, "dt": dt, "fit_range": fr,
@@ -455,7 +472,7 @@ def _two_mode(series, perturbed, metric, precomputed, trajectory_len, dt, fit_ra
     if not np.isfinite(saturation):
         saturation = float(np.nanmax(curve)) if np.isfinite(curve).any() else np.nan
     fit = fit_given(xs, curve, *fr) if fr is not None else fit_auto(xs, curve, saturation)
-    warn_if_no_scaling(fit, "network_mle")
+    warn_if_undefined(fit, "network_mle")
     params = {"mode": "two", "metric": metric_name, "n_copies": int(dists.shape[0]),
               "trajectory_len": trajectory_len, "dt": dt, "fit_range": fr}
     return _make(fit, curve, n_valid, xs, int(dists.shape[0]), saturation, "nmle_two", params)

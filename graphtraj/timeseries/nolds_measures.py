@@ -33,6 +33,7 @@ from graphtraj.exceptions import (
     UnreliableResultWarning,
     ValidationError,
 )
+from graphtraj.timeseries._scaling import least_squares
 from graphtraj.timeseries.min_length import _rule_dfa, _rule_eckmann, _rule_hurst_rs
 
 __all__ = ["ScalingResult", "EckmannResult", "hurst_rs", "dfa", "lyapunov_eckmann"]
@@ -59,7 +60,9 @@ class ScalingResult(Result):
     slope, intercept : float
         The fitted line ``log_y ≈ slope * log_x + intercept``.
     r2 : float
-        Coefficient of determination.
+        Coefficient of determination of the fit, in [0, 1]; NaN when ``log_y`` is
+        constant up to round-off (R² = 0/0; the slope is then 0) or fewer than two
+        points were fitted.
     log_x, log_y : ndarray
         The fitted points (natural logarithms).
     method : str
@@ -94,15 +97,15 @@ class EckmannResult(Result):
     params: dict[str, Any] = field(default_factory=dict)
 
 
-def line_fit(log_x: np.ndarray, log_y: np.ndarray) -> tuple[float, float, float]:
-    """Least-squares slope, intercept and R² (NaN for fewer than two points)."""
-    if log_x.size < 2:
-        return np.nan, np.nan, np.nan
-    slope, intercept = np.polyfit(log_x, log_y, 1)
-    resid = log_y - (slope * log_x + intercept)
-    ss_tot = float(np.sum((log_y - log_y.mean()) ** 2))
-    r2 = 1.0 - float(np.sum(resid**2)) / ss_tot if ss_tot > 0 else 1.0
-    return float(slope), float(intercept), r2
+def _warn_if_flat(r2: float, slope: float, what: str, curve: str) -> None:
+    """Warn that R² is NaN because the fitted log curve is constant (finite slope)."""
+    if np.isnan(r2) and np.isfinite(slope):
+        warnings.warn(
+            f"{what}: {curve} is the same at every n (up to round-off), so the R² of the "
+            "fit is undefined (NaN) and the slope is 0; the series has too few distinct "
+            "values or a rigid pattern. Try other `nvals`.",
+            UndefinedResultWarning, stacklevel=3,
+        )
 
 
 def _check_nvals(nvals: Any, n: int, minimum: int) -> list[int] | None:
@@ -165,7 +168,8 @@ def hurst_rs(
     Warns
     -----
     UndefinedResultWarning
-        All ranges are zero (constant series): NaN.
+        All ranges are zero (constant series): NaN. Or ln (R/S)_n is the same at
+        every n: ``r2`` is NaN and ``slope`` 0.
 
     Notes
     -----
@@ -192,10 +196,12 @@ def hurst_rs(
     if corrected and lx.size:
         # nolds returns the uncorrected ln (R/S)_n; the fit used the corrected values
         ly = ly - np.log([nolds.measures.expected_rs(int(round(n))) for n in np.exp(lx)])
-    slope, intercept, r2 = line_fit(lx, ly)
+    slope, intercept, r2 = least_squares(lx, ly)
     if not np.isfinite(h):
         warnings.warn("hurst_rs: every (R/S)_n is undefined (zero ranges, constant series); "
                       "the exponent is NaN", UndefinedResultWarning, stacklevel=2)
+    else:
+        _warn_if_flat(r2, slope, "hurst_rs", "ln (R/S)_n")
     return ScalingResult(float(h), slope, intercept, r2, lx, ly, "hurst_rs",
                          {"nvals": vals, "corrected": bool(corrected), "unbiased": bool(unbiased)})
 
@@ -239,7 +245,8 @@ def dfa(
     Warns
     -----
     UndefinedResultWarning
-        All fluctuations are zero (constant series): NaN.
+        All fluctuations are zero (constant series): NaN. Or ln F(n) is the same at
+        every n: ``r2`` is NaN and ``slope`` 0.
 
     Notes
     -----
@@ -264,10 +271,12 @@ def dfa(
         fit_trend="poly", fit_exp="poly", debug_data=True,
     )
     lx, ly = np.asarray(lx, dtype=np.float64), np.asarray(ly, dtype=np.float64)
-    slope, intercept, r2 = line_fit(lx, ly)
+    slope, intercept, r2 = least_squares(lx, ly)
     if not np.isfinite(alpha):
         warnings.warn("dfa: every fluctuation is zero (constant series); the exponent is NaN",
                       UndefinedResultWarning, stacklevel=2)
+    else:
+        _warn_if_flat(r2, slope, "dfa", "ln F(n)")
     return ScalingResult(float(alpha), slope, intercept, r2, lx, ly, "dfa",
                          {"nvals": vals, "overlap": bool(overlap), "order": order})
 

@@ -45,7 +45,7 @@ class RecurrenceNetworkResult(Result):
     degrees : ndarray of int64, shape (N,)
         Degree of each node.
     degree_distribution : ndarray of float
-        ``P(k)`` for ``k = 0 .. max degree``.
+        ``P(k)`` for ``k = 0 .. max degree``; empty for a network without nodes.
     adjacency : scipy.sparse.csr_array
         Symmetric boolean adjacency without self-loops.
     """
@@ -126,7 +126,8 @@ def recurrence_network(rmat: Any) -> RecurrenceNetworkResult:
     -----
     UndefinedResultWarning
         Transitivity without connected triples, average path length without connected
-        pairs, density with fewer than two nodes: NaN.
+        pairs, density with fewer than two nodes, global clustering without nodes:
+        NaN.
 
     Notes
     -----
@@ -186,10 +187,14 @@ def recurrence_network(rmat: Any) -> RecurrenceNetworkResult:
     total, pairs = _path_lengths(adj, n)
     apl = total / pairs if pairs else _undefined("the average path length",
                                                  "no pair of nodes is connected")
-    counts = np.bincount(degrees, minlength=1).astype(np.float64)
+    if n:
+        clustering = float(local.mean())
+        degree_distribution = np.bincount(degrees).astype(np.float64) / n
+    else:  # no nodes: nothing to average (numpy's mean and 0/0 would warn and give NaN)
+        clustering = _undefined("the global clustering", "no nodes")
+        degree_distribution = np.zeros(0)
     return RecurrenceNetworkResult(
         n_nodes=n, n_edges=n_edges, density=density, transitivity=transitivity,
-        global_clustering=float(local.mean()) if n else float("nan"),
-        average_path_length=apl, n_components=int(n_comp), degrees=degrees,
-        degree_distribution=counts / counts.sum(), adjacency=adj,
+        global_clustering=clustering, average_path_length=apl, n_components=int(n_comp),
+        degrees=degrees, degree_distribution=degree_distribution, adjacency=adj,
     )

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from graphtraj._checks import as_float_array, check_int
+from graphtraj._checks import check_int
 from graphtraj._progress import progress_bar
 from graphtraj._result import Result
 from graphtraj.exceptions import (
@@ -19,6 +19,7 @@ from graphtraj.exceptions import (
 )
 from graphtraj.timeseries._recurrence_source import MatrixSource, make_source
 from graphtraj.timeseries.rqa_measures import MEASURES, _as_matrix, rqa
+from graphtraj.timeseries.visibility import check_times
 
 __all__ = ["WindowedRQAResult", "windowed_rqa"]
 
@@ -91,7 +92,8 @@ def windowed_rqa(
     step : int, optional
         Shift between windows, >= 1 (default ``max(1, width // 2)``).
     times : array_like, shape (T,), optional
-        Time of each sample (default: a Trajectory's ``times``), averaged per window.
+        Time of each sample, finite and strictly increasing (default: a
+        Trajectory's ``times``), averaged per window.
     measures : str or sequence of str, optional
         Measure(s) to keep (default all of :data:`~graphtraj.timeseries.rqa_measures.MEASURES`).
     metric, precomputed, theiler, min_line, min_vert, min_white, border, convention
@@ -111,12 +113,16 @@ def windowed_rqa(
     UnknownOptionError
         Unknown measure name.
     ValidationError
-        Bad ``width``/``step``/``times``, or a ``spec`` mismatch as in ``rqa``.
+        Bad ``width``/``step``, ``times`` of the wrong length or not strictly
+        increasing, or a ``spec`` mismatch as in ``rqa``.
+    NonFiniteInputError
+        If ``times`` has NaN or inf.
 
     Warns
     -----
     UndefinedResultWarning
-        Once, if some windows have undefined measures (NaN there).
+        Once, if some windows have undefined measures (NaN there); the message
+        names each measure that is NaN and in how many windows.
 
     Notes
     -----
@@ -171,10 +177,7 @@ def windowed_rqa(
         raise InsufficientDataError(
             f"`width` must be at most the series length {n}; got {width}"
         )
-    if times is not None:
-        times = as_float_array(times, "times", 1)
-        if times.size != n:
-            raise ValidationError(f"`times` must have length {n}; got {times.size}")
+    times = check_times(times, n)
     starts = np.arange(0, n - width + 1, step, dtype=np.int64)
     stops = starts + width
     values = {name: np.empty(starts.size) for name in names}
@@ -194,12 +197,20 @@ def windowed_rqa(
                 res = rqa(source.x[s:e], spec, metric=source.metric, **kw)
         for name in names:
             values[name][w_i] = getattr(res, name)
-        undefined += any(np.isnan(values[name][w_i]) for name in names)
+    nan_counts = {name: int(np.isnan(values[name]).sum()) for name in names}
+    undefined = 0
+    if names:
+        nan_any = np.isnan(np.vstack([values[name] for name in names])).any(axis=0)
+        undefined = int(nan_any.sum())
     if undefined:
+        which = ", ".join(
+            f"{name} in {count}" for name, count in nan_counts.items() if count
+        )
         warnings.warn(
-            f"{undefined} of {starts.size} windows have undefined values of "
-            f"{', '.join(names)} (NaN there): too few recurrences or lines in those "
-            "windows",
+            f"{undefined} of {starts.size} windows have undefined measures (NaN there): "
+            f"{which}; those windows have too few recurrences or lines (TREND also "
+            "needs more diagonals than theiler + border). Run rqa() on one such window "
+            "for the reason of each, or widen the windows.",
             UndefinedResultWarning, stacklevel=2,
         )
     centers = (starts + stops - 1) / 2.0

@@ -11,6 +11,7 @@ distribution for a p-value.
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +20,7 @@ import numpy as np
 from graphtraj._checks import as_rng, as_series, check_int, check_option, check_real
 from graphtraj._progress import progress_bar
 from graphtraj._result import Result
+from graphtraj.exceptions import UndefinedResultWarning
 from graphtraj.timeseries.visibility import DEFAULT_RTOL, VISIBILITY_KINDS, check_times
 
 __all__ = ["IrreversibilityResult", "irreversibility", "degree_kld"]
@@ -85,7 +87,8 @@ class IrreversibilityResult(Result):
     kld : float
         Kullback-Leibler divergence D(P_out || P_in) in nats (>= 0).
     p_value : float
-        ``(1 + #{surrogate kld >= kld}) / (1 + n_surrogates)``; NaN when
+        ``(1 + #{surrogate kld >= kld}) / (1 + n_surrogates)``; NaN (with an
+        :class:`~graphtraj.exceptions.UndefinedResultWarning`) when
         ``n_surrogates = 0``.
     surrogate_kld : ndarray, shape (n_surrogates,)
         The divergence of each shuffled copy.
@@ -106,7 +109,7 @@ class IrreversibilityResult(Result):
     HVG of 2 0 1 3: edges (0,1), (0,2), (0,3), (1,2), (2,3), so the out-degrees are
     3 1 1 0 and the in-degrees 0 1 2 2:
 
-    >>> r = irreversibility([2.0, 0.0, 1.0, 3.0], n_surrogates=0)
+    >>> r = irreversibility([2.0, 0.0, 1.0, 3.0], n_surrogates=9, rng=0)
     >>> r.p_out.tolist(), r.p_in.tolist()
     ([0.25, 0.5, 0.0, 0.25], [0.25, 0.25, 0.5, 0.0])
     """
@@ -150,7 +153,8 @@ def irreversibility(
     kind : {"horizontal", "natural"}, default "horizontal"
         Directed graph used; Lacasa et al. (2012) use the horizontal one.
     n_surrogates : int, default 99
-        Shuffled copies for the p-value (>= 0; 0 skips the test).
+        Shuffled copies for the p-value (>= 0; 0 skips the test: ``p_value`` is
+        then NaN, with a warning).
     rng : None, int or numpy.random.Generator
         Seed or generator for the shuffles.
     times : array_like, shape (n,), optional
@@ -170,6 +174,12 @@ def irreversibility(
         If the series has fewer than 3 samples.
     NonFiniteInputError, ValidationError, UnknownOptionError
         For invalid input.
+
+    Warns
+    -----
+    UndefinedResultWarning
+        With ``n_surrogates=0``: there is no test, ``p_value`` is NaN (``kld`` is
+        still computed).
 
     Notes
     -----
@@ -207,7 +217,7 @@ def irreversibility(
     >>> r = irreversibility(saw, n_surrogates=19, rng=0)
     >>> r.kld > 0.1, r.p_value
     (True, 0.05)
-    >>> back = irreversibility(saw[::-1], n_surrogates=0)
+    >>> back = irreversibility(saw[::-1], n_surrogates=19, rng=0)
     >>> bool(np.allclose(back.p_out, r.p_in))
     True
     """
@@ -224,7 +234,18 @@ def irreversibility(
     surr = np.empty(n_surrogates)
     for s in progress_bar(range(n_surrogates), total=n_surrogates, desc="surrogates", progress=progress):
         surr[s] = degree_kld(*_directed_degrees(gen.permutation(y), t, kind, rtol))[0]
-    p_value = float((1 + np.sum(surr >= kld)) / (1 + n_surrogates)) if n_surrogates else math.nan
+    if n_surrogates:
+        p_value = float((1 + np.sum(surr >= kld)) / (1 + n_surrogates))
+    else:
+        p_value = math.nan
+        warnings.warn(
+            "irreversibility: `n_surrogates` is 0, so the p-value is undefined (NaN): it "
+            "compares the divergence with that of shuffled surrogates. Pass "
+            "n_surrogates >= 19 (p < 0.05 needs at least 19) for a test; `kld` is "
+            "computed either way.",
+            UndefinedResultWarning,
+            stacklevel=2,
+        )
     return IrreversibilityResult(
         kld=kld,
         p_value=p_value,

@@ -116,11 +116,18 @@ def test_zero_counts_give_nan_and_warning():
 
 def test_saturated_radii_warn():
     """Radii beyond the diameter have C(r) = 1 and slope 0: a dimension of exactly 0
-    with R² = 1 used to come back without any warning."""
+    with R² = 1 used to come back without any warning. The flat ln C(r) also makes R²
+    undefined (0/0)."""
     x = np.random.default_rng(2).normal(size=100)
-    with pytest.warns(UnreliableResultWarning, match="C\\(r\\) = 1 .* at 3 of 3 radii"):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
         res = correlation_dimension(x, emb_dim=2, radii=[1e9, 2e9, 3e9])
-    assert res.value == 0.0
+    unreliable = [str(w.message) for w in caught if w.category is UnreliableResultWarning]
+    undefined = [str(w.message) for w in caught if w.category is UndefinedResultWarning]
+    assert len(unreliable) == 1 and "C(r) = 1 (every pair within r) at 3 of 3 radii" in unreliable[0]
+    assert len(undefined) == 1 and "correlation sum is flat" in undefined[0]
+    assert "every pair lies within the smallest radius" in undefined[0]
+    assert res.value == 0.0 and math.isnan(res.r2)
     with warnings.catch_warnings():
         warnings.simplefilter("error", UnreliableResultWarning)
         correlation_dimension(x, emb_dim=2)  # the default radii stay below saturation
@@ -169,3 +176,68 @@ def test_validation():
     correlation_sum(x[:n], [1.0], emb_dim=3, lag=2, theiler=4)
     with pytest.raises(InsufficientDataError, match=f"at least {n} samples"):
         correlation_sum(x[: n - 1], [1.0], emb_dim=3, lag=2, theiler=4)
+
+
+@pytest.mark.parametrize(
+    "series",
+    [
+        np.where(np.arange(200) == 5, 263.0, 267.0),
+        np.random.default_rng(0).integers(0, 2, 200).astype(bool),
+    ],
+    ids=["one-outlier", "bool"],
+)
+def test_flat_correlation_sum_has_undefined_r2(series):
+    """Discrete data: every pair distance is 0 or far above the default radii, so ln C(r)
+    is the same at every radius. R² = 1 - SS_res/SS_tot is then 0/0: NaN with a warning
+    naming the cause, slope exactly 0. It used to be -0.77 (one outlier) or 0.94 (bool),
+    from round-off, with a slope of 1e-18 and no warning."""
+    x = np.asarray(series, dtype=float)
+    pts = delay_embed(x, 2, 1)
+    d = pdist(pts)
+    radii = default_radii(x)
+    assert not np.any((d > 0) & (d <= radii[-1]))  # nothing between r_min and r_max
+    c_expected = np.mean(d == 0)
+    with pytest.warns(UndefinedResultWarning, match="correlation sum is flat") as record:
+        res = correlation_dimension(series, emb_dim=2)
+    msg = next(str(w.message) for w in record if "flat" in str(w.message))
+    assert "too few distinct values" in msg and f"C(r) = {c_expected:.6g}" in msg
+    assert res.value == 0.0 and res.slope == 0.0 and math.isnan(res.r2)
+    np.testing.assert_allclose(np.exp(res.log_y), c_expected, rtol=1e-12)
+
+
+def test_r2_is_the_coefficient_of_determination(rng):
+    """On a non-flat curve r2 equals 1 - SS_res/SS_tot of numpy's least-squares line
+    and lies in [0, 1]."""
+    x = rng.uniform(size=600)
+    res = correlation_dimension(x, emb_dim=2)
+    lx, ly = res.log_x, res.log_y
+    slope, icpt = np.polyfit(lx, ly, 1)
+    want = 1 - np.sum((ly - slope * lx - icpt) ** 2) / np.sum((ly - ly.mean()) ** 2)
+    assert res.slope == pytest.approx(slope, rel=1e-12)
+    assert res.r2 == pytest.approx(want, rel=1e-10) and 0.0 <= res.r2 <= 1.0
+
+
+@pytest.mark.parametrize(
+    ("alias", "native"),
+    [("l2", "euclidean"), ("L1", "manhattan"), ("cityblock", "manhattan"),
+     ("max", "chebyshev"), ("linf", "chebyshev"), ("supremum", "chebyshev")],
+)
+def test_metric_aliases_as_in_recurrence(rng, alias, native):
+    """The metric names recurrence_matrix accepts work here too, with the same counts as
+    scipy's pdist under the canonical name."""
+    x = rng.normal(size=300)
+    radii = [0.2, 0.5, 1.0]
+    cs = correlation_sum(x, radii, emb_dim=3, metric=alias)
+    assert cs.params["metric"] == native
+    scipy_name = {"euclidean": "euclidean", "manhattan": "cityblock",
+                  "chebyshev": "chebyshev"}[native]
+    d = pdist(delay_embed(x, 3, 1), metric=scipy_name)
+    np.testing.assert_array_equal(cs.counts, [(d <= r).sum() for r in radii])
+    dim = correlation_dimension(x, emb_dim=3, metric=alias)
+    assert dim.value == correlation_dimension(x, emb_dim=3, metric=native).value
+
+
+def test_unknown_metric_lists_aliases():
+    """An unknown metric names the native metrics and their aliases."""
+    with pytest.raises(UnknownOptionError, match=r"`metric` must be one of .*aliases .*'cityblock'"):
+        correlation_sum(np.arange(20.0), [1.0], metric="l3")

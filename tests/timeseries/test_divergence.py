@@ -267,3 +267,54 @@ def test_validation_of_distances(distances, exc, match):
     """Bad distance arrays raise our errors, never a numpy traceback."""
     with pytest.raises(exc, match=match):
         ftle_from_divergence(distances)
+
+
+@pytest.mark.parametrize(
+    ("times", "window", "valid"),
+    [
+        (None, (10, 5000), "0 <= start < stop <= 200"),
+        (None, (-10, 50), "0 <= start < stop <= 200"),
+        (None, (0, 201), "0 <= start < stop <= 200"),
+        (np.arange(4000, 4200), (3990, 4100), "4000 <= start < stop <= 4200"),
+        (np.arange(4000, 4200), (4100, 4201), "4000 <= start < stop <= 4200"),
+    ],
+)
+def test_window_outside_the_curve_raises(times, window, valid):
+    """An explicit window reaching outside the recorded steps is an error naming the
+    valid range; it used to be reported unchanged (10, 5000) or silently clipped."""
+    d = np.exp(0.1 * np.arange(200))
+    with pytest.raises(ValidationError, match=r"`window` must lie within the recorded steps"
+                       ) as info:
+        ftle_from_divergence(d, times=times, window=window)
+    assert valid in str(info.value) and repr(window) in str(info.value)
+
+
+def test_window_at_the_curve_ends_is_accepted():
+    """The widest valid window, [times[0], times[-1] + 1), uses every point."""
+    steps = np.arange(4000, 4200)
+    d = 1e-8 * np.exp(0.2 * (steps - 4000))
+    res = ftle_from_divergence(d, times=steps, window=(4000, 4200))
+    assert res.window == (4000, 4200) and res.n_points == 200
+    assert res.slope == pytest.approx(np.polyfit(steps, np.log(d), 1)[0], rel=1e-10)
+
+
+@pytest.mark.parametrize("window", [(10.5, 50), (10, 50.0), (True, 50), "ab"])
+def test_window_must_hold_integers(window):
+    """A fractional or boolean bound used to be truncated by int(); now it is rejected."""
+    with pytest.raises(ValidationError, match="`window` must be a pair of integers"):
+        ftle_from_divergence(np.exp(0.1 * np.arange(200)), window=window)
+
+
+def test_roundoff_flat_curve_is_a_perfect_constant_fit():
+    """A mean curve that is constant in exact arithmetic but wobbles by round-off (the
+    same five distances summed in different orders) is fitted as a constant: slope 0 and
+    R² = 1 in every window, not an R² drawn from round-off (it was 5e-5 over the whole
+    curve)."""
+    gen = np.random.default_rng(1)
+    vals = np.array([0.1, 0.2, 0.3, 1e-3, 7.7])
+    d = np.stack([gen.permutation(vals) for _ in range(200)], axis=1)
+    curve = np.log(d.sum(axis=0) / 5)
+    assert 0 < np.ptp(curve) < 1e-14  # the wobble is there
+    for window in [None, (0, 200), (17, 101)]:
+        res = ftle_from_divergence(d, window=window)
+        assert res.slope == 0.0 and res.r2 == 1.0 and not res.accepted

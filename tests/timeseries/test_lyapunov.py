@@ -31,12 +31,18 @@ LORENZ_L1 = 0.906  # Lorenz 10, 28, 8/3 per time unit (Sprott 2003; Viswanath 19
 
 
 # ----------------------------------------------------------- naive references
-def _naive_curve(x, emb_dim, lag, theiler, k_len, *, k=1, eps=None, nolds=False):
+def _norm(diff, p):
+    if p == 2.0:
+        return np.sqrt((diff**2).sum(-1))
+    return np.abs(diff).sum(-1) if p == 1.0 else np.abs(diff).max(-1)
+
+
+def _naive_curve(x, emb_dim, lag, theiler, k_len, *, k=1, eps=None, nolds=False, p=2.0):
     """O(N²) reference: neighbours from the full distance matrix, explicit loops."""
     pts = delay_embed(x, emb_dim, lag)
     n_traj = pts.shape[0] - k_len + 1
     cand = pts[:n_traj]
-    dmat = np.sqrt(((cand[:, None, :] - cand[None, :, :]) ** 2).sum(-1))
+    dmat = _norm(cand[:, None, :] - cand[None, :, :], p)
     groups = []
     for i in range(n_traj):
         js = [j for j in range(n_traj) if abs(i - j) >= theiler and (nolds or dmat[i, j] > 0)]
@@ -50,7 +56,7 @@ def _naive_curve(x, emb_dim, lag, theiler, k_len, *, k=1, eps=None, nolds=False)
     for step in range(k_len):
         vals = []
         for i, sel in groups:
-            d = [np.sqrt(((pts[i + step] - pts[j + step]) ** 2).sum()) for j in sel]
+            d = [_norm(pts[i + step] - pts[j + step], p) for j in sel]
             vals.append(np.mean(d))
         vals = np.array(vals)
         pos = vals[vals > 0]
@@ -153,6 +159,48 @@ def test_kantz_curve_equals_naive(rng, kw):
     res = lyapunov_kantz(x, emb_dim=2, lag=1, theiler=3, trajectory_len=6, fit_range=(0, 6), **kw)
     ref = _naive_curve(x, 2, 1, 3, 6, k=kw.get("n_neighbors", 1), eps=kw.get("eps"))
     np.testing.assert_allclose(res.curve, ref, rtol=1e-12)
+
+
+_ALIASES = [
+    ("l2", "euclidean", 2.0), ("Euclidean", "euclidean", 2.0),
+    ("l1", "manhattan", 1.0), ("cityblock", "manhattan", 1.0),
+    ("max", "chebyshev", np.inf), ("linf", "chebyshev", np.inf),
+    ("supremum", "chebyshev", np.inf),
+]
+
+
+@pytest.mark.parametrize(("alias", "native", "p"), _ALIASES)
+def test_metric_aliases_as_in_recurrence(rng, alias, native, p):
+    """The metric names recurrence_matrix accepts ('l1', 'cityblock', 'l2', 'max', ...)
+    work here too (they used to raise UnknownOptionError); each gives the brute-force
+    curve of its norm and is recorded under the canonical name."""
+    from graphtraj.timeseries import recurrence_matrix
+
+    x = rng.normal(size=240)
+    recurrence_matrix(x, 0.5, metric=alias)  # the same name is valid there
+    ros = lyapunov_rosenstein(x, emb_dim=3, theiler=3, trajectory_len=6, fit_range=(0, 6),
+                              metric=alias)
+    kan = lyapunov_kantz(x, emb_dim=3, theiler=3, trajectory_len=6, fit_range=(0, 6),
+                         n_neighbors=3, metric=alias)
+    np.testing.assert_allclose(ros.curve, _naive_curve(x, 3, 1, 3, 6, p=p), rtol=1e-12)
+    np.testing.assert_allclose(kan.curve, _naive_curve(x, 3, 1, 3, 6, k=3, p=p), rtol=1e-12)
+    assert ros.params["metric"] == kan.params["metric"] == native
+
+
+def test_metric_aliases_with_nolds_convention():
+    """'l2' is the Euclidean norm, so it is allowed with convention='nolds'."""
+    x = logistic_map(300)
+    a = lyapunov_rosenstein(x, emb_dim=2, convention="nolds", metric="l2")
+    b = lyapunov_rosenstein(x, emb_dim=2, convention="nolds")
+    np.testing.assert_array_equal(a.curve, b.curve)
+    with pytest.raises(ValidationError, match="must be 'euclidean' with convention='nolds'"):
+        lyapunov_rosenstein(x, emb_dim=2, convention="nolds", metric="l1")
+
+
+def test_unknown_metric_lists_the_aliases():
+    """An unknown metric names the native metrics and every alias."""
+    with pytest.raises(UnknownOptionError, match=r"\(aliases 'cityblock', 'l1', 'l2', 'linf', 'max', 'supremum'\); got 'l3'"):
+        lyapunov_kantz(logistic_map(300), metric="l3")
 
 
 def test_nolds_convention_equals_nolds_on_three_series(crosscheck):

@@ -232,3 +232,34 @@ def test_callable_metric_returning_non_number_raises(mode):
     perturbed = logistic_network(60, perturb=1e-12) if mode == "two" else None
     with pytest.raises(ValidationError, match=r"`metric\(a, b\)` must return a real number"):
         network_mle(g, perturbed, metric=lambda a, b: "far")
+
+
+@pytest.mark.parametrize(
+    ("alias", "canonical", "scipy_name"),
+    [("euclidean", "l2", "euclidean"), ("L2", "l2", "euclidean"),
+     ("manhattan", "l1", "cityblock"), ("cityblock", "l1", "cityblock"),
+     ("chebyshev", "chebyshev", "chebyshev"), ("max", "chebyshev", "chebyshev"),
+     ("linf", "chebyshev", "chebyshev")],
+)
+def test_native_metric_names_and_aliases(alias, canonical, scipy_name):
+    """The metric names of the recurrence and Lyapunov functions work here too: each
+    equals the precomputed scipy distance matrix of the flat snapshot vectors (single
+    mode) and the row-wise norm of their differences (two mode)."""
+    from scipy.spatial.distance import cdist
+
+    g = logistic_network(300)
+    v = np.asarray(g.vectors(), dtype=float)
+    res = network_mle(g, metric=alias, theiler=2, n_neighbors=3, fit_range=(0, 20))
+    pre = network_mle(cdist(v, v, metric=scipy_name), metric="precomputed", theiler=2,
+                      n_neighbors=3, fit_range=(0, 20))
+    np.testing.assert_allclose(res.curve, pre.curve, rtol=1e-10)
+    assert res.params["metric"] == canonical
+
+    ref = logistic_network(60, x0=0.2)
+    pert = logistic_network(60, x0=0.2, perturb=1e-11)
+    two = network_mle(ref, pert, metric=alias, fit_range=(5, 25))
+    vr, vp = np.asarray(ref.vectors(), dtype=float), np.asarray(pert.vectors(), dtype=float)
+    d = np.array([cdist(vr[t : t + 1], vp[t : t + 1], metric=scipy_name)[0, 0]
+                  for t in range(60)])
+    np.testing.assert_allclose(two.curve, np.log(d), rtol=1e-10)
+    assert two.params["metric"] == canonical

@@ -109,6 +109,17 @@ def test_constant_series_nan_with_warning():
         assert math.isnan(dfa(np.ones(200)).value)
 
 
+def test_flat_log_curve_has_undefined_r2():
+    """An alternating series ±1 has R/S = 1 in every even window (range 1, population sd
+    1), so ln (R/S)_n = 0 at every n: slope 0, R² = 0/0 → NaN with a warning (the shared
+    line fit used to return R² = 1 here, and round-off R² in nearly flat cases)."""
+    x = np.tile([1.0, -1.0], 50)
+    with pytest.warns(UndefinedResultWarning, match=r"hurst_rs: ln \(R/S\)_n is the same at every n"):
+        res = hurst_rs(x, nvals=[4, 8, 16], corrected=False, unbiased=False)
+    np.testing.assert_array_equal(res.log_y, 0.0)
+    assert res.slope == 0.0 and math.isnan(res.r2) and res.value == 0.0
+
+
 def test_lengths_and_validation():
     """Boundaries at the minimum length, and invalid parameters."""
     rng = np.random.default_rng(0)

@@ -1,6 +1,7 @@
 """Tests for graphtraj.timeseries.recurrence_networks (recurrence_network)."""
 
 import json
+import warnings
 
 import networkx as nx
 import numpy as np
@@ -80,6 +81,24 @@ def test_degenerate_networks_warn():
     assert net.n_components == 4 and net.global_clustering == 0.0
     with pytest.warns(UndefinedResultWarning, match="density is undefined"):
         recurrence_network(np.ones((1, 1), bool))
+
+
+def test_empty_matrix_warns_only_through_graphtraj():
+    """A 0 x 0 matrix: density, transitivity, path length and global clustering are NaN
+    with graphtraj's warnings, and numpy's "invalid value encountered in divide" (from
+    0/0 in the degree distribution) no longer leaks out."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        net = recurrence_network(np.zeros((0, 0)))
+    foreign = [w for w in caught if not issubclass(w.category, UndefinedResultWarning)]
+    assert foreign == [], [str(w.message) for w in foreign]
+    msgs = " | ".join(str(w.message) for w in caught)
+    for name in ("density", "transitivity", "average path length", "global clustering"):
+        assert f"{name} is undefined" in msgs
+    assert net.n_nodes == 0 and net.degrees.size == 0 and net.degree_distribution.size == 0
+    for value in (net.density, net.transitivity, net.average_path_length,
+                  net.global_clustering):
+        assert np.isnan(value)
 
 
 def test_cross_matrix_is_rejected():

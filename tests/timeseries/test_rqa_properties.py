@@ -3,11 +3,12 @@
 import warnings
 
 import numpy as np
-from hypothesis import HealthCheck, given, settings
+import pytest
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from graphtraj.exceptions import UndefinedResultWarning
+from graphtraj.exceptions import UndefinedResultWarning, ValidationError
 from graphtraj.timeseries import (
     GlobalRecurrenceRate,
     LocalRecurrenceRate,
@@ -78,6 +79,8 @@ def test_det_and_lam_are_fractions(mask, theiler, lmin):
                              ScaledThreshold(0.5, "mean"), LocalRecurrenceRate(k=1)]),
        tile=st.tuples(st.integers(1, 9), st.integers(1, 9)),
        convention=st.sampled_from(["recurrenceanalysis", "pyunicorn"]))
+@example(x=np.zeros((2, 1)), metric="euclidean", theiler=2, spec=GlobalRecurrenceRate(0.2),
+         tile=(1, 1), convention="recurrenceanalysis")
 def test_streaming_equals_stored(x, metric, theiler, spec, tile, convention):
     """Hypothesis: the streaming scan of data and the scan of the stored matrix give
     identical histograms (ties and exact-ε pairs included)."""
@@ -88,6 +91,13 @@ def test_streaming_equals_stored(x, metric, theiler, spec, tile, convention):
     elif isinstance(spec, LocalRecurrenceRate) and x.shape[0] - 2 * theiler + 1 < 2:
         theiler = 0
     kw = dict(metric=metric, theiler=theiler, convention=convention)
+    if isinstance(spec, GlobalRecurrenceRate) and theiler is not None and theiler >= x.shape[0]:
+        # no pair |i - j| >= theiler: a fixed recurrence rate is undefined, both refuse
+        with pytest.raises(ValidationError, match="admissible pairs"):
+            recurrence_matrix(x, spec, **kw)
+        with pytest.raises(ValidationError, match="admissible pairs"):
+            _quiet(rqa, x, spec, tile=tile, **kw)
+        return
     stored = _quiet(rqa, recurrence_matrix(x, spec, **kw))
     stream = _quiet(rqa, x, spec, tile=tile, **kw)
     for field in ("diagonal", "vertical", "recurrence_times", "white", "tau_density"):

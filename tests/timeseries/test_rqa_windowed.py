@@ -7,6 +7,7 @@ import pytest
 
 from graphtraj.exceptions import (
     InsufficientDataError,
+    NonFiniteInputError,
     UndefinedResultWarning,
     UnknownOptionError,
     ValidationError,
@@ -74,6 +75,46 @@ def test_undefined_windows_warn_once(rng):
     assert np.isnan(res["DET"][2:]).all() and (res["DET"][:2] > 0.99).all()
 
 
+def test_undefined_warning_names_only_the_nan_measures():
+    """The summary warning lists the measures that are NaN, each with its number of
+    windows (counted here from rqa() on each window); defined measures (RR, Lmax) are
+    not named. It used to list every requested measure."""
+    x = np.random.default_rng(0).normal(size=60)
+    names = ["RR", "DET", "L", "Lmax"]
+    with pytest.warns(UndefinedResultWarning) as record:
+        res = windowed_rqa(x, 0.01, width=10, step=5, measures=names)
+    (msg,) = [str(w.message) for w in record if "windows have undefined" in str(w.message)]
+    counts = dict.fromkeys(names, 0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UndefinedResultWarning)
+        for s in res.starts:
+            ref = rqa(x[s : s + 10], 0.01)
+            for name in names:
+                counts[name] += int(np.isnan(getattr(ref, name)))
+    assert counts["RR"] == counts["Lmax"] == 0 and 0 < counts["DET"] < counts["L"]
+    assert f"DET in {counts['DET']}, L in {counts['L']};" in msg
+    assert f"{counts['L']} of {res.starts.size} windows" in msg
+    assert "RR" not in msg and "Lmax" not in msg
+
+
+@pytest.mark.parametrize(
+    "times", [np.zeros(60), np.arange(60.0)[::-1], np.r_[np.arange(30), np.arange(30)]]
+)
+def test_times_must_increase_strictly(times):
+    """Constant, decreasing or repeating times are rejected as visibility_graph rejects
+    them; all-zero times used to give window times of 0."""
+    x = np.random.default_rng(0).normal(size=60)
+    with pytest.raises(ValidationError, match=r"`times` must be strictly increasing; got times\["):
+        windowed_rqa(x, 0.3, width=10, times=times)
+
+
+def test_times_must_be_finite():
+    """NaN times raise NonFiniteInputError."""
+    x = np.random.default_rng(0).normal(size=60)
+    with pytest.raises(NonFiniteInputError, match="`times`"):
+        windowed_rqa(x, 0.3, width=10, times=np.r_[np.arange(59.0), np.nan])
+
+
 def test_validation_errors(rng):
     """Every validation branch raises our error with a clear message."""
     x = _walk(rng, 50)
@@ -90,7 +131,7 @@ def test_validation_errors(rng):
         windowed_rqa(rm, 0.2, width=10)
     with pytest.raises(ValidationError, match="`spec` must be given"):
         windowed_rqa(x, width=10)
-    with pytest.raises(ValidationError, match="`times` must have length 50"):
+    with pytest.raises(ValidationError, match=r"`times` must have one entry per sample \(50\); got 3"):
         windowed_rqa(x, 0.2, width=10, times=np.arange(3))
     with pytest.raises(ValidationError, match="square recurrence matrix"):
         windowed_rqa(np.ones((3, 5), bool), width=2)

@@ -9,6 +9,7 @@ from scipy.stats import entropy
 from graphtraj.exceptions import (
     InsufficientDataError,
     NonFiniteInputError,
+    UndefinedResultWarning,
     UnknownOptionError,
     ValidationError,
 )
@@ -41,6 +42,7 @@ def test_degree_kld_hand_case():
     assert degree_kld(k_out, k_out)[0] == 0.0
 
 
+@pytest.mark.filterwarnings("ignore:irreversibility. .n_surrogates. is 0")
 def test_irreversibility_uses_directed_hvg_degrees(rng):
     """The divergence is that of the directed HVG's out- and in-degree sequences."""
     y = rng.random(500)
@@ -54,6 +56,7 @@ def test_irreversibility_uses_directed_hvg_degrees(rng):
     assert rn.kld == pytest.approx(degree_kld(gn.out_degrees, gn.in_degrees)[0], rel=1e-14)
 
 
+@pytest.mark.filterwarnings("ignore:irreversibility. .n_surrogates. is 0")
 def test_reversal_swaps_in_and_out():
     """Reversing time swaps the in- and out-degree distributions exactly."""
     y = logistic(800)
@@ -123,6 +126,7 @@ def test_validation():
         irreversibility([1.0, 2.0, 3.0], rng="seed")
 
 
+@pytest.mark.filterwarnings("ignore:irreversibility. .n_surrogates. is 0")
 def test_natural_irreversibility_at_float_limits(rng):
     """Hypothesis: the natural-graph irreversibility of a series scaled to |y| ~ 1e308
     (differences overflow float64) equals that of the series itself (same graph)."""
@@ -131,3 +135,13 @@ def test_natural_irreversibility_at_float_limits(rng):
     b = irreversibility(y * np.finfo(float).max, kind="natural", n_surrogates=0)
     assert a.kld == b.kld
     np.testing.assert_array_equal(a.p_out, b.p_out)
+
+
+def test_no_surrogates_warns_that_p_is_undefined(rng):
+    """n_surrogates=0 skips the test: p_value is NaN with an UndefinedResultWarning (it
+    used to be NaN silently); kld is the same as with surrogates."""
+    y = rng.random(300)
+    with pytest.warns(UndefinedResultWarning, match=r"`n_surrogates` is 0, so the p-value is undefined"):
+        r = irreversibility(y, n_surrogates=0)
+    assert math.isnan(r.p_value) and not r.significant and r.surrogate_kld.size == 0
+    assert r.kld == irreversibility(y, n_surrogates=5, rng=0).kld

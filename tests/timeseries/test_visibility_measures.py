@@ -202,6 +202,7 @@ def test_chaos_below_and_correlated_noise_above_iid_lambda():
 # --------------------------------------------------------------------------- windowed
 
 
+@pytest.mark.filterwarnings("ignore:irreversibility. .n_surrogates. is 0")
 @pytest.mark.parametrize("kind", ["horizontal", "natural"])
 def test_windowed_equals_per_window_graphs(rng, kind):
     """Each window's numbers equal those of visibility_graph on the slice (loop oracle)."""

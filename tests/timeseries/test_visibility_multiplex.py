@@ -34,6 +34,7 @@ def naive_mi(ka, kb):
     return sum((c / n) * math.log((c / n) / (pa[a] * pb[b])) for (a, b), c in joint.items())
 
 
+@pytest.mark.filterwarnings("ignore:irreversibility. .n_surrogates. is 0")
 @pytest.mark.parametrize("kind", ["horizontal", "natural"])
 def test_overlap_and_mi_match_naive(rng, kind):
     """Overlap, union size, every pair's information and the per-layer summary match naive loops."""
