@@ -14,9 +14,14 @@ the *decorrelated level*: the same statistic for pairs of points far apart in ti
 1. If ``S_inf - y_0 < min_headroom`` (neighbours are not even ``e**min_headroom``
    times closer than unrelated pairs), there is nothing to follow: *no scaling region*.
 2. If the curve climbs less than ``flat_fraction`` of the headroom,
-   ``P - y_0 < flat_fraction * (S_inf - y_0)``, separations do not grow over the
-   horizon (periodic or stable dynamics): the line is fitted over all finite points
-   (status ``"flat"``; the slope is then close to zero or negative).
+   ``P - y_0 < flat_fraction * (S_inf - y_0)``, there are two cases. When a line over
+   all finite points rises steadily (positive slope, R^2 >= ``min_r2``) and the curve
+   is highest in its last quarter, separations are still growing when the horizon
+   ends: the horizon is too short to locate the linear region (the early rise mixes
+   in the transient alignment with the unstable direction): *no scaling region*, with
+   a reason that says to lengthen the horizon. Otherwise separations do not grow over
+   the horizon (periodic or stable dynamics): the line is fitted over all finite
+   points (status ``"flat"``; the slope is then close to zero or negative).
 3. Otherwise the fit region runs from the first k with ``y_k >= y_0 + lo (P - y_0)``
    to the last k before the curve first exceeds ``y_0 + hi (P - y_0)``. Fewer than
    ``min_points`` points there (the curve jumps to its plateau within a step or two,
@@ -30,7 +35,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from graphtraj.exceptions import UndefinedResultWarning
+from graphtraj.exceptions import UndefinedResultWarning, UnreliableResultWarning
 
 #: Defaults of the automatic linear-region rule (see the module docstring).
 AUTO_RULE = {
@@ -54,6 +59,9 @@ class LineFit:
     r2: float
     status: str  # "linear", "flat", "given", "no_scaling_region"
     reason: str
+    #: Automatic linear fits only: the fraction of the headroom to the decorrelated
+    #: level that the curve climbed within the horizon (1: it levelled off there).
+    climbed: float = 1.0
 
     @property
     def accepted(self) -> bool:
@@ -66,6 +74,11 @@ class LineFit:
 #: a range this small is a change of the underlying quantity by a factor 1 + 1e-12
 #: over the whole fit, which no estimator here can resolve.
 FLAT_RTOL = 1e-12
+
+
+#: An automatic linear fit warns (UnreliableResultWarning) when the curve climbed less
+#: than this fraction of the headroom to the decorrelated level within the horizon.
+LEVELLED = 0.75
 
 
 def is_flat(y: np.ndarray) -> bool:
@@ -159,11 +172,21 @@ def fit_auto(
     if rise < flat_fraction * headroom:
         xs, ys = x[finite], y[finite]
         slope, intercept, r2 = least_squares(xs, ys)
+        peak = int(finite[np.argmax(ys)])
+        if slope > 0 and r2 >= min_r2 and peak >= first + 0.75 * (k - 1 - first):
+            return _failed(
+                first, k,
+                f"the curve is still rising steadily when the horizon ends (by {rise:.3g} "
+                f"over {k - first} steps, less than {flat_fraction:g} of the headroom "
+                f"{headroom:.3g} to the decorrelated level): the horizon is too short to "
+                "locate the linear region; lengthen it (trajectory_len)",
+            )
+        trend = (f"rises by only {rise:.3g}, less than {flat_fraction:g} of" if rise > 0
+                 else "does not rise above its start, against")
         return LineFit(
             first, k, slope, intercept, r2, "flat",
-            f"the curve rises by only {rise:.3g}, less than {flat_fraction:g} of the headroom "
-            f"{headroom:.3g} to the decorrelated level: no growth over the horizon; "
-            "fitted over all points",
+            f"the curve {trend} the headroom {headroom:.3g} to the decorrelated level: no "
+            "growth over the horizon; fitted over all points",
         )
     lo_level = y0 + lo * rise
     hi_level = y0 + hi * rise
@@ -187,20 +210,35 @@ def fit_auto(
         start, stop, slope, intercept, r2, "linear",
         f"linear region [{start}, {stop}): from {lo:g} to {hi:g} of the rise "
         f"{y0:.3g} -> {plateau:.3g}",
+        climbed=min(1.0, rise / headroom),
     )
 
 
 def warn_if_undefined(fit: LineFit, what: str) -> None:
-    """Emit :class:`UndefinedResultWarning` when ``fit`` has a NaN exponent or R^2.
+    """Warn when ``fit`` has a NaN exponent or R^2, or an automatic linear region
+    on a curve that has not levelled off.
 
-    Either no scaling region was found (the exponent is NaN), or the fitted curve is
-    constant up to round-off (R^2 = 0/0 is NaN; the exponent is 0).
+    :class:`UndefinedResultWarning` when no scaling region was found (the exponent is
+    NaN) or the fitted curve is constant up to round-off (R^2 = 0/0 is NaN; the
+    exponent is 0); :class:`UnreliableResultWarning` when the curve climbed less than
+    :data:`LEVELLED` of its headroom within the horizon.
     """
     if not fit.accepted:
         warnings.warn(
             f"{what}: no scaling region, the exponent is NaN ({fit.reason}). "
             "Pass `fit_range=(start, stop)` to fit a range of your choice.",
             UndefinedResultWarning,
+            stacklevel=3,
+        )
+    elif fit.status == "linear" and fit.climbed < LEVELLED:
+        warnings.warn(
+            f"{what}: within the horizon the divergence curve climbed only "
+            f"{100 * fit.climbed:.0f}% of the way to its decorrelated level, so it has not "
+            "levelled off: the fitted region may still hold the transient alignment with "
+            "the unstable direction, which biases the exponent upward (for the Lorenz "
+            "system about 2x at 30% and 1.1x at 70%). Lengthen the horizon "
+            "(trajectory_len) until the curve levels off.",
+            UnreliableResultWarning,
             stacklevel=3,
         )
     elif np.isnan(fit.r2) and np.isfinite(fit.slope):

@@ -172,7 +172,7 @@ def explain_failure(fit: LineFit, n_valid: np.ndarray, n_ref: int) -> LineFit:
     if fit.accepted or not note:
         return fit
     return LineFit(fit.start, fit.stop, fit.slope, fit.intercept, fit.r2, fit.status,
-                   f"{fit.reason}; {note}")
+                   f"{fit.reason}; {note}", fit.climbed)
 
 
 def check_fit_range(fit_range: Any, n_points: int) -> tuple[int, int] | None:

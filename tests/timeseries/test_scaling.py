@@ -70,3 +70,50 @@ def test_lyapunov_on_a_line_warns_that_r2_is_undefined(estimator):
         res = estimator(x, theiler=5)
     assert res.status == "flat" and res.exponent == 0.0 and math.isnan(res.r2)
     assert np.ptp(res.curve) < 1e-13
+
+
+# ------------------------------------------------------- short horizons (rule step 2)
+def test_curve_still_rising_at_the_horizon_is_no_scaling_region():
+    """A curve that rises steadily to the end but climbs < 20% of its headroom: the
+    horizon is too short, so no scaling region (NaN) with a reason saying so — not
+    "flat" with a large slope."""
+    k = np.arange(30.0)
+    y = -2.0 + 0.05 * k  # rises 1.45, headroom 12
+    fit = fit_auto(k, y, saturation=10.0)
+    assert fit.status == "no_scaling_region" and math.isnan(fit.slope)
+    assert "still rising steadily" in fit.reason and "trajectory_len" in fit.reason
+
+
+def test_noisy_flat_and_falling_curves_stay_flat(rng):
+    """No steady rise: status "flat", fitted over all points; a falling curve is
+    described as not rising (not "rises by only 0")."""
+    k = np.arange(40.0)
+    noisy = rng.normal(0, 0.05, 40)
+    fit = fit_auto(k, noisy, saturation=10.0)
+    assert fit.status == "flat" and "rises by only" in fit.reason
+    assert fit.slope == pytest.approx(np.polyfit(k, noisy, 1)[0], rel=1e-9)
+    falling = -0.01 * k
+    fit = fit_auto(k, falling, saturation=10.0)
+    assert fit.status == "flat" and "does not rise above its start" in fit.reason
+    assert fit.slope == pytest.approx(-0.01, rel=1e-9)
+
+
+def test_linear_fit_on_a_curve_that_has_not_levelled_off_warns():
+    """Lorenz x (λ = 0.906 per time unit), dt = 0.01: a 100-step horizon climbs a third
+    of the way to the decorrelated level and the fit is about 2x too large — an
+    UnreliableResultWarning says so; a 500-step horizon levels off, gives 0.91 ± 0.05
+    and does not warn."""
+    import warnings
+
+    from graphtraj.datasets import lorenz
+    from graphtraj.exceptions import UnreliableResultWarning
+
+    x = lorenz(10000)[:, 0]
+    kw = dict(emb_dim=3, lag=18, theiler=32, dt=0.01)
+    with pytest.warns(UnreliableResultWarning, match="has not levelled off"):
+        short = lyapunov_rosenstein(x, trajectory_len=100, **kw)
+    assert short.status == "linear" and short.exponent > 1.5
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UnreliableResultWarning)
+        full = lyapunov_rosenstein(x, trajectory_len=500, **kw)
+    assert full.exponent == pytest.approx(0.906, abs=0.05)
