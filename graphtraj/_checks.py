@@ -28,6 +28,27 @@ def _describe(value: Any) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
+#: What to pass instead of a graphtraj container where numbers are expected.
+_CONTAINER_HINTS = {
+    "Trajectory": "pass one of its series (e.g. `traj.loss`) or its states "
+                  "(`np.asarray(traj.states)`)",
+    "Ensemble": "take one replica (`ens.replica(r)`) or one observable "
+                "(e.g. `ens.observables['loss'][r]`)",
+    "GraphSeries": "pass its weight vectors (`gs.vectors()`), or use a function that "
+                   "takes a GraphSeries",
+}
+
+
+def _object_hint(value: Any) -> str:
+    """``a Trajectory; pass ...`` for graphtraj containers, else the type's name."""
+    kind = type(value).__name__
+    hint = _CONTAINER_HINTS.get(kind) if type(value).__module__.startswith("graphtraj") else None
+    article = "an" if kind[:1].lower() in "aeiou" else "a"
+    if hint is None:
+        return f"{article} {kind} object"
+    return f"{article} {kind}; {hint}"
+
+
 def check_finite(arr: np.ndarray, name: str) -> np.ndarray:
     """Raise :class:`NonFiniteInputError` if ``arr`` has NaN or inf entries."""
     if arr.dtype.kind in "fc" and not np.all(np.isfinite(arr)):
@@ -90,6 +111,8 @@ def as_float_array(
 
     Integer and boolean input is cast to float64. Complex input is rejected.
     """
+    if type(x).__name__ in _CONTAINER_HINTS and type(x).__module__.startswith("graphtraj"):
+        raise ValidationError(f"`{name}` must hold real numbers; got {_object_hint(x)}")
     try:
         arr = np.asarray(x)
     except Exception as exc:  # ragged sequences and the like
@@ -99,9 +122,8 @@ def as_float_array(
     if arr.dtype.kind == "O" and all(isinstance(v, numbers.Real) for v in arr.flat):
         arr = arr.astype(np.float64)  # e.g. a list mixing Python and numpy scalars
     if arr.dtype.kind not in "biuf":
-        raise ValidationError(
-            f"`{name}` must hold real numbers; got {_describe(arr)}"
-        )
+        got = _describe(arr) if arr.dtype.kind != "O" or arr.ndim else _object_hint(x)
+        raise ValidationError(f"`{name}` must hold real numbers; got {got}")
     arr = np.asarray(arr, dtype=np.float64)
     if ndim is not None:
         allowed = (ndim,) if isinstance(ndim, int) else tuple(ndim)

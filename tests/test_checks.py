@@ -149,3 +149,27 @@ def test_scaled_std_matches_numpy_at_any_scale(scale):
     x = np.array([1.0, 2.0, 3.0, 4.0]) * scale
     assert c.scaled_std(x) == pytest.approx(np.sqrt(5 / 3) * scale, rel=1e-12)
     assert c.scaled_std(np.zeros(4)) == 0.0
+
+
+def test_containers_passed_as_numbers_get_a_hint():
+    """A Trajectory, Ensemble or GraphSeries where numbers are expected: the error
+    names the container and what to pass instead (not "array of shape () and dtype
+    object"); other objects are named by type."""
+    from graphtraj import ParamLayout, Trajectory
+    from graphtraj.snapshots import GraphSeries
+    from graphtraj.timeseries import recurrence_matrix, visibility_graph
+    from graphtraj.trajectory import Ensemble
+
+    lay = ParamLayout.for_mlp([2, 2, 1])
+    tr = Trajectory(np.arange(5), np.zeros((5, lay.size)), lay, loss=np.ones(5))
+    ens = Ensemble(lay, np.arange(3), {"loss": np.zeros((2, 3))}, reference=[0, 0],
+                   diverged_at=[-1, -1])
+    with pytest.raises(ValidationError, match=r"got a Trajectory; pass one of its series "
+                                              r"\(e\.g\. `traj\.loss`\)"):
+        visibility_graph(tr)
+    with pytest.raises(ValidationError, match=r"got an Ensemble; take one replica"):
+        recurrence_matrix(ens, 0.1)
+    with pytest.raises(ValidationError, match=r"got a GraphSeries; pass its weight vectors"):
+        visibility_graph(GraphSeries.from_trajectory(tr))
+    with pytest.raises(ValidationError, match=r"got a dict object"):
+        visibility_graph({"a": 1})
