@@ -171,6 +171,11 @@ def _sgd_description(optimizer: Any) -> tuple[dict[str, Any] | None, str | None]
     return desc, None
 
 
+def _measured(values: list[float]) -> np.ndarray | None:
+    """``values`` as an array, or None when none was measured (all NaN)."""
+    arr = np.asarray(values, dtype=np.float64)
+    return None if np.isnan(arr).all() else arr
+
 def _batch_indices(batch: Any) -> np.ndarray:
     """``batch`` as a 1-D int64 array of sample indices (>= 0; -1 pads shorter batches)."""
     import torch
@@ -405,6 +410,9 @@ class Recorder:
     def to_trajectory(self):
         """The records as a :class:`~graphtraj.trajectory.Trajectory`.
 
+        A series that was never given (no ``loss=``, ``accuracy=`` or ``lr=`` in any
+        call, and no optimizer for ``lr``) is None rather than all NaN.
+
         Raises
         ------
         ValidationError
@@ -429,9 +437,9 @@ class Recorder:
             times=np.asarray(self._times, dtype=np.int64),
             states=np.stack(self._states),
             layout=self.layout,
-            loss=np.asarray(self._loss),
-            accuracy=np.asarray(self._acc),
-            lr=np.asarray(self._lr),
+            loss=_measured(self._loss),
+            accuracy=_measured(self._acc),
+            lr=_measured(self._lr),
             batches=batches,
             metadata=self._metadata(),
         )

@@ -379,5 +379,12 @@ def make_source(
             f"{', '.join(repr(a) for a in sorted(_ALIASES))}) for arrays, or a name in "
             f"graphtraj.measures.METRICS; got {metric!r}"
         )
+    if registry[metric].scale_invariant and xs.shape[1] == 1:
+        raise ValidationError(
+            f"metric {metric!r} ignores the scale of each point, so on one-component "
+            "points (a scalar series) it only sees their signs and every pair of values of "
+            "one sign recurs. Embed the series first (delay_embed(x, emb_dim, lag)) or use "
+            f"a native metric ({', '.join(repr(m) for m in METRICS)})."
+        )
     d, name = _graph_distances(xs, ys, metric)
     return MatrixSource(d, name, True if ys is None else None)

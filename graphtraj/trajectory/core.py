@@ -213,7 +213,9 @@ class Trajectory:
         Raises
         ------
         ValidationError
-            If ``start`` or ``stop`` is not a finite real number (or None).
+            If ``start`` or ``stop`` is not a finite real number (or None), or
+            ``start > stop``. A window that holds no record (e.g. beyond the last
+            step) gives an empty trajectory.
 
         Examples
         --------
@@ -221,8 +223,17 @@ class Trajectory:
         >>> tr.window(3, 8).times.tolist()
         [4, 6]
         """
-        lo = 0 if start is None else int(np.searchsorted(self.times, check_real(start, "start"), "left"))
-        hi = len(self) if stop is None else int(np.searchsorted(self.times, check_real(stop, "stop"), "left"))
+        if start is not None:
+            start = check_real(start, "start")
+        if stop is not None:
+            stop = check_real(stop, "stop")
+        if start is not None and stop is not None and start > stop:
+            raise ValidationError(
+                f"`start` must be <= `stop` (steps, start inclusive, stop exclusive); got "
+                f"start={start:g}, stop={stop:g}"
+            )
+        lo = 0 if start is None else int(np.searchsorted(self.times, start, "left"))
+        hi = len(self) if stop is None else int(np.searchsorted(self.times, stop, "left"))
         return self.isel(slice(lo, hi))
 
     def isel(self, index: slice | np.ndarray) -> Trajectory:

@@ -253,3 +253,15 @@ def test_rejected_record_leaves_the_recorder_unchanged():
     tr = rec.to_trajectory()
     assert tr.times.tolist() == [0, 1] and tr.loss.tolist() == [1.0, 0.5]
     assert np.asarray(tr.states).shape == (2, 83)
+
+
+def test_series_never_given_are_none():
+    """A series never passed (accuracy here; lr without an optimizer) is None in the
+    trajectory, not all NaN; a series given once keeps NaN where it was not given."""
+    rec = Recorder(paper_mlp(seed=0))
+    rec.record(0, loss=1.0)
+    rec.record(1)
+    tr = rec.to_trajectory()
+    assert tr.accuracy is None and tr.lr is None
+    assert tr.loss[0] == 1.0 and np.isnan(tr.loss[1])
+    assert "accuracy" not in repr(tr) and "loss" in repr(tr)

@@ -302,3 +302,13 @@ def test_spec_objects_validate():
     assert ScaledThreshold(0.1).describe() == "ε = 0.1 × max d"
     assert LocalRecurrenceRate(rate=0.05).describe() == "local RR = 0.05"
     assert GlobalRecurrenceRate(0.05).symmetric and not LocalRecurrenceRate(k=1).symmetric
+
+
+def test_scale_invariant_metric_on_a_scalar_series_is_refused():
+    """cosine on one-component points sees only signs (every positive pair recurs):
+    refused with a remedy; on embedded points it works."""
+    x = np.random.default_rng(0).uniform(0.1, 1.0, 100)
+    with pytest.raises(ValidationError, match=r"'cosine' ignores the scale .*delay_embed"):
+        recurrence_matrix(x, 0.1, metric="cosine")
+    rm = recurrence_matrix(np.c_[x[:-1], x[1:]], 0.01, metric="cosine")
+    assert rm.shape == (99, 99)

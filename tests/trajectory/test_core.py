@@ -390,3 +390,11 @@ def test_subsample_keeps_a_constant_stride(t, m, stride):
     assert len(sub) <= m and sub.times[0] == 0
     assert set(np.diff(sub.times).tolist()) <= {2 * stride}
     assert len(sub) == len(range(0, t, stride))
+
+
+def test_reversed_window_is_an_error_and_a_window_past_the_data_is_empty():
+    """window(100, 50) is refused (start > stop); a window past the last step is empty."""
+    tr = Trajectory(np.arange(0, 10, 2), np.zeros((5, 1)), ParamLayout(["w"], [(1,)]))
+    with pytest.raises(ValidationError, match=r"`start` must be <= `stop`.*start=100, stop=50"):
+        tr.window(100, 50)
+    assert len(tr.window(5000, 6000)) == 0 and len(tr.window(4, 4)) == 0
