@@ -214,21 +214,23 @@ def fit_auto(
     )
 
 
-def warn_if_undefined(fit: LineFit, what: str) -> None:
+def warn_if_undefined(fit: LineFit, what: str, stacklevel: int = 3) -> None:
     """Warn when ``fit`` has a NaN exponent or R^2, or an automatic linear region
     on a curve that has not levelled off.
 
     :class:`UndefinedResultWarning` when no scaling region was found (the exponent is
     NaN) or the fitted curve is constant up to round-off (R^2 = 0/0 is NaN; the
     exponent is 0); :class:`UnreliableResultWarning` when the curve climbed less than
-    :data:`LEVELLED` of its headroom within the horizon.
+    :data:`LEVELLED` of its headroom within the horizon. ``stacklevel`` is that of
+    ``warnings.warn`` here: 3 points at the caller of a public function that calls
+    this directly; one more per private helper in between.
     """
     if not fit.accepted:
         warnings.warn(
             f"{what}: no scaling region, the exponent is NaN ({fit.reason}). "
             "Pass `fit_range=(start, stop)` to fit a range of your choice.",
             UndefinedResultWarning,
-            stacklevel=3,
+            stacklevel=stacklevel,
         )
     elif fit.status == "linear" and fit.climbed < LEVELLED:
         warnings.warn(
@@ -239,7 +241,7 @@ def warn_if_undefined(fit: LineFit, what: str) -> None:
             "system about 2x at 30% and 1.1x at 70%). Lengthen the horizon "
             "(trajectory_len) until the curve levels off.",
             UnreliableResultWarning,
-            stacklevel=3,
+            stacklevel=stacklevel,
         )
     elif np.isnan(fit.r2) and np.isfinite(fit.slope):
         warnings.warn(
@@ -248,7 +250,7 @@ def warn_if_undefined(fit: LineFit, what: str) -> None:
             "the exponent is 0: separations neither grow nor shrink (points on a line, "
             "a rigid pattern, or a series with too few distinct values).",
             UndefinedResultWarning,
-            stacklevel=3,
+            stacklevel=stacklevel,
         )
 
 

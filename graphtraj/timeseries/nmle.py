@@ -383,7 +383,7 @@ def _single_mode(series, metric, precomputed, theiler, trajectory_len, eps, n_ne
         fit = LineFit(0, trajectory_len, np.nan, np.nan, np.nan, "no_scaling_region",
                       "no reference snapshot has a neighbour at positive distance "
                       + (f"within eps={eps:g}" if eps is not None else "outside the Theiler window"))
-    warn_if_undefined(fit, "network_mle")
+    warn_if_undefined(fit, "network_mle", stacklevel=4)
     params = {"mode": "single", "metric": metric if isinstance(metric, str) else getattr(metric, "__name__", "callable"),
               "theiler": theiler, "trajectory_len": trajectory_len, "eps": eps,
               "n_neighbors": None if eps is not None else k, "dt": dt, "fit_range": fr,
@@ -472,7 +472,7 @@ def _two_mode(series, perturbed, metric, precomputed, trajectory_len, dt, fit_ra
     if not np.isfinite(saturation):
         saturation = float(np.nanmax(curve)) if np.isfinite(curve).any() else np.nan
     fit = fit_given(xs, curve, *fr) if fr is not None else fit_auto(xs, curve, saturation)
-    warn_if_undefined(fit, "network_mle")
+    warn_if_undefined(fit, "network_mle", stacklevel=4)
     params = {"mode": "two", "metric": metric_name, "n_copies": int(dists.shape[0]),
               "trajectory_len": trajectory_len, "dt": dt, "fit_range": fr}
     return _make(fit, curve, n_valid, xs, int(dists.shape[0]), saturation, "nmle_two", params)

@@ -263,3 +263,13 @@ def test_native_metric_names_and_aliases(alias, canonical, scipy_name):
                   for t in range(60)])
     np.testing.assert_allclose(two.curve, np.log(d), rtol=1e-10)
     assert two.params["metric"] == canonical
+
+
+def test_warnings_point_at_the_callers_line():
+    """network_mle's fit warnings are attributed to the caller's code, not nmle.py."""
+    from graphtraj.datasets import logistic_network
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        network_mle(logistic_network(300), theiler=1)
+    assert caught and all(w.filename == __file__ for w in caught)
