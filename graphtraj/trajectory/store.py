@@ -1092,7 +1092,13 @@ def open_store(path: str | os.PathLike, mode: str = "r") -> Store:
                     shutil.rmtree(entry.path)
                 else:
                     os.remove(entry.path)
-    _create_root(path)
+    try:
+        _create_root(path)
+    except Exception:
+        # mode "a": another process may have created the store since we looked
+        if mode == "a" and (path / "zarr.json").is_file():
+            return Store(path, mode, _check_root(path))
+        raise
     return Store(path, mode, FORMAT_VERSION)
 
 

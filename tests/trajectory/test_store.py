@@ -758,3 +758,24 @@ def test_lazy_states_bad_index(store, rng, key, match):
     store.write("r", make_traj(rng, t=300))
     with pytest.raises(ValidationError, match=match):
         store.read("r").states[key]
+
+
+def test_append_mode_opens_a_store_created_meanwhile(tmp_path, monkeypatch):
+    """open_store(p, 'a') when another process creates the store between our check and
+    our creation: the existing store is opened (not zarr's ContainsGroupError)."""
+    import graphtraj.trajectory.store as store_mod
+
+    path = tmp_path / "race.gtz"
+    real = store_mod._create_root
+
+    def racing(p):
+        real(p)  # the other process wins the race ...
+        real(p)  # ... and our creation then fails
+
+    monkeypatch.setattr(store_mod, "_create_root", racing)
+    st = open_store(path, "a")
+    assert st.runs() == []
+    from zarr.errors import ContainsGroupError
+
+    with pytest.raises(ContainsGroupError):  # without the fallback, this would escape
+        racing(tmp_path / "other.gtz")
