@@ -231,7 +231,8 @@ class DistanceComparison(Result):
         Spearman correlation over time of the successive distances (speeds).
     disagreement_time : dict of str to int or float
         Time where the two speed curves disagree most: the largest absolute
-        difference of their rank-normalised values (ranks / (T - 1)).
+        difference of their rank-normalised values (ranks / (T - 1)); NaN when the
+        two curves have the same ranks throughout (they never disagree).
     disagreement : dict of str to float
         That largest difference, in [0, 1].
     matrices : dict of str to ndarray (T, T)
@@ -294,7 +295,8 @@ def compare_to_weight_distance(
     reference : str
         The reference metric (default ``"l1"``, the paper's).
     max_snapshots : int
-        At most this many evenly spaced snapshots (>= 3).
+        At most this many snapshots (>= 3): every k-th from the first, with one
+        stride k = ceil(T / max_snapshots), so that speeds span equal intervals.
     permutations : int
         Mantel permutations.
     rng : int, Generator or None
@@ -353,7 +355,11 @@ def compare_to_weight_distance(
             f"`series` must have at least 3 snapshots to compare distances; got {len(series)}"
         )
     if len(series) > max_snapshots:
-        series = series[np.unique(np.linspace(0, len(series) - 1, max_snapshots).round().astype(int))]
+        # one stride, so that the successive distances (speeds) span equal intervals
+        idx = np.arange(0, len(series), -(-len(series) // max_snapshots))
+        if idx.size < 3:  # e.g. 4 snapshots, at most 3: first, middle, last
+            idx = np.unique(np.linspace(0, len(series) - 1, 3).round().astype(int))
+        series = series[idx]
     times = series.times
     mats = {reference: distance_matrix(series, reference)}
     init = {reference: reference_distances(series, reference)}
@@ -377,8 +383,9 @@ def compare_to_weight_distance(
             ra = (rankdata(succ[reference]) - 1) / max(t - 1, 1)
             rb = (rankdata(succ[m]) - 1) / max(t - 1, 1)
             k = int(np.argmax(np.abs(ra - rb)))
-            out["dt"][m] = times[k + 1].item()
             out["dv"][m] = float(abs(ra[k] - rb[k]))
+            # rank-identical speed curves never disagree: no time to point at
+            out["dt"][m] = times[k + 1].item() if out["dv"][m] > 0 else float("nan")
     undefined = [
         m for m in metrics
         if any(np.isnan(out[key][m]) for key in ("r", "ic", "sc", "dv"))

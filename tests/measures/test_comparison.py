@@ -90,7 +90,7 @@ def test_compare_to_weight_distance_summary(rng):
     cmp = compare_to_weight_distance(gs, ["frobenius", "heat_trace"], max_snapshots=20,
                                      permutations=49, rng=3)
     assert cmp.times.size == 20 and cmp.metrics == ("frobenius", "heat_trace")
-    sub = gs[np.unique(np.linspace(0, t - 1, 20).round().astype(int))]
+    sub = gs[np.arange(0, t, 2)]  # one stride, ceil(40 / 20) = 2
     np.testing.assert_allclose(cmp.matrices["frobenius"], distance_matrix(sub, "frobenius"))
     ref = mantel(cmp.matrices["l1"], cmp.matrices["frobenius"], method="spearman",
                  permutations=0).statistic
@@ -138,3 +138,13 @@ def test_compare_to_weight_distance_warns_on_undefined_entries(rng):
         cmp = compare_to_weight_distance(gs, "sign_hamming", permutations=5, rng=0)
     assert cmp.metrics == ("sign_hamming",)
     assert np.isnan(cmp.mantel_r["sign_hamming"]) and np.isnan(cmp.successive_corr["sign_hamming"])
+
+
+def test_rank_identical_speeds_have_no_disagreement_time(rng):
+    """A metric proportional to the reference (frobenius of a one-layer network against
+    l2 here: equal) has the same speed ranks: disagreement 0 and no time (NaN)."""
+    w = np.cumsum(rng.normal(size=(12, 3, 2)), 0)
+    gs = GraphSeries.from_layers(np.arange(12), [w])
+    cmp = compare_to_weight_distance(gs, ["frobenius"], reference="l2", permutations=9, rng=0)
+    assert cmp.disagreement["frobenius"] == 0.0
+    assert np.isnan(cmp.disagreement_time["frobenius"])

@@ -82,6 +82,7 @@ def _compute(
         "initial_distance_corr": dict(cmp.initial_corr),
         "speed_corr": dict(cmp.successive_corr),
         "disagreement_step": dict(cmp.disagreement_time),
+        "disagreement": dict(cmp.disagreement),
         "comparison_snapshots": int(cmp.times.size),
         "mantel_permutations": permutations,
         "spectral": {
@@ -147,8 +148,8 @@ def analyze(traj: Any, **options: Any) -> dict[str, Any]:
     dict
         ``n_snapshots``, ``steps``, ``layer_sizes``, ``l1_initial_to_final``,
         ``l1_path_length``, ``mantel`` (per graph metric: Spearman ``r`` and ``p``
-        against L1), ``initial_distance_corr``, ``speed_corr``, ``disagreement_step``,
-        ``spectral`` (per-layer norms and ranks, spectral radius and algebraic
+        against L1), ``initial_distance_corr``, ``speed_corr``,
+        ``disagreement_step`` and its size ``disagreement``, ``spectral`` (per-layer norms and ranks, spectral radius and algebraic
         connectivity at the first and last snapshot), ``motifs`` (final path-sign
         fractions, balance and its z-scores).
 
