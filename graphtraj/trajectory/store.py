@@ -196,6 +196,16 @@ def _check_root(path: Path) -> int:
 
 
 # --------------------------------------------------------------------------- store
+
+_NUMBER_RE = re.compile(r"(\d+(?:\.\d+)?)")
+
+
+def _natural_key(name: str) -> tuple[tuple[int, Any], ...]:
+    """Sort key: text parts as text, number parts (``10``, ``0.03``) as numbers."""
+    parts = _NUMBER_RE.split(name)
+    return tuple((0, float(p)) if i % 2 else (1, p) for i, p in enumerate(parts)) + ((-1, name),)
+
+
 class Store:
     """A directory of training runs (:class:`Trajectory` and :class:`Ensemble`).
 
@@ -260,11 +270,14 @@ class Store:
 
     # ----------------------------------------------------------------- listing
     def runs(self) -> list[str]:
-        """Names of the runs in the store, sorted (temporary entries excluded)."""
+        """Names of the runs in the store (temporary entries excluded), in natural
+        order: numbers in names compare as numbers (``lr2`` before ``lr10``, ``lr0.03``
+        before ``lr0.1``)."""
         with os.scandir(self._path) as entries:
             return sorted(
-                e.name for e in entries
-                if e.is_dir() and not e.name.startswith(".") and _NAME_RE.match(e.name)
+                (e.name for e in entries
+                 if e.is_dir() and not e.name.startswith(".") and _NAME_RE.match(e.name)),
+                key=_natural_key,
             )
 
     def __contains__(self, name: object) -> bool:

@@ -779,3 +779,13 @@ def test_append_mode_opens_a_store_created_meanwhile(tmp_path, monkeypatch):
 
     with pytest.raises(ContainsGroupError):  # without the fallback, this would escape
         racing(tmp_path / "other.gtz")
+
+
+def test_runs_are_listed_in_natural_order(store, rng):
+    """Numbers inside run names compare as numbers: lr2 before lr10, lr0.03 before lr0.1."""
+    names = ["sweep-lr10", "sweep-lr2", "sweep-lr0.1", "sweep-lr0.03", "sweep-lr1", "a", "b"]
+    for name in names:
+        store.write(name, make_traj(rng, t=2))
+    assert store.runs() == ["a", "b", "sweep-lr0.03", "sweep-lr0.1", "sweep-lr1",
+                            "sweep-lr2", "sweep-lr10"]
+    assert list(store) == store.runs()
