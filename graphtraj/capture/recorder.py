@@ -171,10 +171,6 @@ def _sgd_description(optimizer: Any) -> tuple[dict[str, Any] | None, str | None]
     return desc, None
 
 
-def _measured(values: list[float]) -> np.ndarray | None:
-    """``values`` as an array, or None when none was measured (all NaN)."""
-    arr = np.asarray(values, dtype=np.float64)
-    return None if np.isnan(arr).all() else arr
 
 def _batch_indices(batch: Any) -> np.ndarray:
     """``batch`` as a 1-D int64 array of sample indices (>= 0; -1 pads shorter batches)."""
@@ -183,9 +179,15 @@ def _batch_indices(batch: Any) -> np.ndarray:
     if isinstance(batch, torch.Tensor):
         batch = batch.detach().cpu().numpy()
     b = np.asarray(batch)
+    if b.ndim == 1 and b.size == 0:
+        b = b.astype(np.int64)  # an empty list reads as float64
     if b.ndim != 1 or b.dtype.kind not in "iu":
         raise ValidationError(
             f"`batch` must be a 1-D array of integer sample indices; got {_describe(b)}"
+        )
+    if b.size and int(b.max()) > np.iinfo(np.int64).max:
+        raise ValidationError(
+            f"`batch` must hold sample indices below 2**63; got {int(b.max())}"
         )
     if b.size and int(b.min()) < 0:
         raise ValidationError(
@@ -295,6 +297,7 @@ class Recorder:
         self._acc: list[float] = []
         self._lr: list[float] = []
         self._batches: list[np.ndarray | None] = []
+        self._given: set[str] = set()  # series passed (or read) at least once
         self._last_step: int | None = None
 
     def due(self, step: int) -> bool:
@@ -358,6 +361,12 @@ class Recorder:
         self._acc.append(acc_v)
         self._lr.append(lr_v)
         self._batches.append(batch_v)
+        self._given.update(k for k, v in (("loss", loss), ("accuracy", accuracy), ("lr", lr))
+                           if v is not None)
+
+    def _series(self, name: str, values: list[float]) -> np.ndarray | None:
+        """``values`` as an array, or None when the series was never given."""
+        return np.asarray(values, dtype=np.float64) if name in self._given else None
 
     @property
     def layout(self):
@@ -437,9 +446,9 @@ class Recorder:
             times=np.asarray(self._times, dtype=np.int64),
             states=np.stack(self._states),
             layout=self.layout,
-            loss=_measured(self._loss),
-            accuracy=_measured(self._acc),
-            lr=_measured(self._lr),
+            loss=self._series("loss", self._loss),
+            accuracy=self._series("accuracy", self._acc),
+            lr=self._series("lr", self._lr),
             batches=batches,
             metadata=self._metadata(),
         )

@@ -136,7 +136,9 @@ def _is_instance(value: Any, path: str) -> bool:
 
 
 def _is_array(value: Any) -> bool:
-    if isinstance(value, (np.ndarray, list, tuple)):
+    """numpy arrays, nested sequences, scipy sparse matrices and any array-like with
+    ``__array__`` (torch tensors, pandas frames, ...)."""
+    if isinstance(value, (np.ndarray, list, tuple)) or hasattr(value, "__array__"):
         return True
     sparse = sys.modules.get("scipy.sparse")
     return sparse is not None and bool(sparse.issparse(value))

@@ -701,16 +701,22 @@ def _header_bytes(run_dir: Path) -> bytes | None:
         return None
 
 
-def _zarr_key(key: Any, shape: tuple[int, ...]) -> tuple[tuple[Any, ...], int | None, Any, list[int]]:
+def _zarr_key(key: Any, shape: tuple[int, ...]) -> tuple[tuple[Any, ...], int | None, Any, list[int], bool]:
     """A numpy-style index of lazy states as a key zarr reads, plus how to finish it.
 
     Supports integers (negative from the end), slices (any step), ``...``, and on one
     axis a 1-D integer or boolean array (numpy semantics). Returns the key to read
     (integers in range, slices with positive steps, one sorted unique integer array),
-    the output axis of the array index with the positions to take there, and the
-    output axes to reverse.
+    the output axis of the array index with the positions to take there, the output
+    axes to reverse, and whether numpy would put the array's axis first (integers and
+    the array are all advanced indices; when a slice separates them, numpy moves the
+    broadcast axis to the front).
     """
     parts = list(key) if isinstance(key, tuple) else [key]
+    # numpy's placement rule looks at the key as written: advanced indices (integers
+    # and arrays, once an array is present) separated by a slice or by `...` (even one
+    # that stands for no axis) put the broadcast axis first
+    written = [j for j, k in enumerate(parts) if _is_advanced(k)]
     n_ellipsis = sum(1 for k in parts if k is Ellipsis)
     if n_ellipsis > 1:
         raise ValidationError("an index of lazy states can hold at most one `...`")
@@ -727,10 +733,18 @@ def _zarr_key(key: Any, shape: tuple[int, ...]) -> tuple[tuple[Any, ...], int | 
     inverse = None
     flips: list[int] = []
     out_axis = 0
+    advanced: list[int] = []  # key axes holding an integer or the index array
     for axis, (k, n) in enumerate(zip(parts, shape, strict=True)):
-        if isinstance(k, (bool, np.bool_)):
-            k = np.asarray(k)
+        if isinstance(k, (bool, np.bool_)) or (
+                isinstance(k, np.ndarray) and k.ndim == 0 and k.dtype.kind == "b"):
+            raise ValidationError(
+                f"lazy states take no boolean scalar as an index; got {bool(k)} on axis "
+                f"{axis} (numpy would add an axis; load the states with np.asarray first)"
+            )
+        if isinstance(k, np.ndarray) and k.ndim == 0 and k.dtype.kind in "iu":
+            k = int(k)  # a 0-d integer array indexes like an integer, as in numpy
         if isinstance(k, (int, np.integer)):
+            advanced.append(axis)
             i = int(k)
             if not -n <= i < n:
                 raise ValidationError(
@@ -740,7 +754,13 @@ def _zarr_key(key: Any, shape: tuple[int, ...]) -> tuple[tuple[Any, ...], int | 
             read.append(i % n)
             continue
         if isinstance(k, slice):
-            start, stop, step = k.indices(n)
+            try:
+                start, stop, step = k.indices(n)
+            except (TypeError, ValueError) as exc:
+                raise ValidationError(
+                    f"a slice of lazy states needs integer (or None) bounds and a non-zero "
+                    f"step; got {k!r} on axis {axis} ({exc})"
+                ) from None
             idx = range(start, stop, step)
             if step < 0:
                 flips.append(out_axis)
@@ -775,6 +795,7 @@ def _zarr_key(key: Any, shape: tuple[int, ...]) -> tuple[tuple[Any, ...], int | 
             arr = arr % n if n else arr
             unique, inverse = np.unique(arr, return_inverse=True)
             read.append(unique)
+            advanced.append(axis)
             array_axis = out_axis
             out_axis += 1
             continue
@@ -783,7 +804,15 @@ def _zarr_key(key: Any, shape: tuple[int, ...]) -> tuple[tuple[Any, ...], int | 
             f"as indices; got {_describe_index(k)} on axis {axis} (load the states with "
             "np.asarray(states) for other numpy indexing)"
         )
-    return tuple(read), array_axis, inverse, flips
+    array_first = (array_axis is not None and len(advanced) > 1
+                   and written[-1] - written[0] + 1 != len(written))
+    return tuple(read), array_axis, inverse, flips, array_first
+
+
+def _is_advanced(k: Any) -> bool:
+    """An integer or an index array: anything but a slice, `...` or None (other keys
+    are refused later)."""
+    return not (k is None or k is Ellipsis or isinstance(k, slice))
 
 
 def _describe_index(k: Any) -> str:
@@ -880,7 +909,7 @@ class LazyStates:
 
     def __getitem__(self, key: Any) -> np.ndarray:
         self._check_same_run()
-        read_key, array_axis, inverse, flips = _zarr_key(key, self.shape)
+        read_key, array_axis, inverse, flips, array_first = _zarr_key(key, self.shape)
         try:
             if array_axis is None:
                 out = np.asarray(self._array[read_key])
@@ -896,6 +925,8 @@ class LazyStates:
             out = np.take(out, inverse, axis=array_axis)
         for axis in flips:
             out = np.flip(out, axis=axis)
+        if array_first:
+            out = np.moveaxis(out, array_axis, 0)
         if out.dtype.kind == "f" and np.isnan(out).any():
             where = self._store / self._name / "states"
             expected = _n_chunks(tuple(self._spec["shape"]), tuple(self._spec["chunks"]))

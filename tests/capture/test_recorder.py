@@ -265,3 +265,17 @@ def test_series_never_given_are_none():
     assert tr.accuracy is None and tr.lr is None
     assert tr.loss[0] == 1.0 and np.isnan(tr.loss[1])
     assert "accuracy" not in repr(tr) and "loss" in repr(tr)
+
+
+def test_series_given_as_nan_stay_and_batch_edge_cases():
+    """A loss passed as NaN at every step is a recorded series (all NaN), not None; an
+    empty batch list is accepted; an index that int64 cannot hold is refused (it would
+    wrap to the -1 padding)."""
+    rec = Recorder(paper_mlp(seed=0))
+    rec.record(0, loss=float("nan"), batch=[])
+    with pytest.raises(ValidationError, match="below 2\\*\\*63"):
+        rec.record(1, batch=np.array([2**64 - 1], dtype=np.uint64))
+    rec.record(1, loss=float("nan"), batch=np.array([3], dtype=np.uint64))
+    tr = rec.to_trajectory()
+    assert tr.loss is not None and np.isnan(tr.loss).all() and tr.accuracy is None
+    assert tr.batches.tolist() == [[-1], [3]]

@@ -101,3 +101,24 @@ def test_check_imports_nothing():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_array_likes_are_accepted_where_arrays_are():
+    """Where arrays are accepted, any array-like is: a torch tensor and an object with
+    __array__ draw the same recurrence plot as the numpy array."""
+    import torch
+
+    from graphtraj.plotting import plot_recurrence
+
+    mask = np.eye(6, dtype=bool)
+    mask[0, 3] = mask[3, 0] = True
+
+    class ArrayLike:
+        def __array__(self, dtype=None, copy=None):
+            return mask
+
+    want = np.asarray(plot_recurrence(mask).images[0].get_array())
+    for value in (torch.from_numpy(mask), ArrayLike()):
+        ax = plot_recurrence(value)
+        np.testing.assert_array_equal(np.asarray(ax.images[0].get_array()), want)
+    plt.close("all")

@@ -789,3 +789,24 @@ def test_runs_are_listed_in_natural_order(store, rng):
     assert store.runs() == ["a", "b", "sweep-lr0.03", "sweep-lr0.1", "sweep-lr1",
                             "sweep-lr2", "sweep-lr10"]
     assert list(store) == store.runs()
+
+
+def test_lazy_ensemble_states_place_advanced_axes_like_numpy(store, rng):
+    """3-D states: an integer and an index array separated by a slice or by `...` (even
+    one standing for no axis) put the array's axis first, as numpy does; adjacent ones
+    keep it in place. 0-d integer arrays index like integers."""
+    lay = ParamLayout(["w"], [(4,)])
+    ens = Ensemble(lay, np.arange(3), {"loss": rng.random((2, 3))}, reference=np.array([0, 0]),
+                   diverged_at=np.full(2, -1), times=np.arange(3), states=rng.normal(size=(2, 3, 4)))
+    store.write("e", ens)
+    lazy, ref = store.read("e").states, np.asarray(ens.states)
+    mask = np.array([True, False, True])
+    for key in [(0, slice(None), [1, 2]), (0, Ellipsis, [1, 2]), (np.int64(1), slice(None, None, -1), [3, 0]),
+                (slice(None), np.array(-1), Ellipsis, [3]), (slice(None), mask, 0), (0, mask),
+                ([1, 0], 2), (np.array(1), Ellipsis), (Ellipsis, np.array(2))]:
+        got, want = lazy[key], ref[key]
+        assert got.shape == want.shape and np.array_equal(got, want), key
+    with pytest.raises(ValidationError, match="no boolean scalar"):
+        lazy[True]
+    with pytest.raises(ValidationError, match="non-zero step; got slice\\(0, 3, 0\\)"):
+        lazy[0:3:0]
