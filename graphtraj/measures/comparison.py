@@ -14,6 +14,7 @@ from graphtraj._checks import as_float_array, as_rng, check_int, check_option
 from graphtraj._result import Result
 from graphtraj.exceptions import InsufficientDataError, UndefinedResultWarning, ValidationError
 from graphtraj.snapshots import GraphSeries
+from graphtraj.trajectory.core import every_kth
 
 __all__ = ["MantelResult", "mantel", "DistanceComparison", "compare_to_weight_distance"]
 
@@ -356,7 +357,7 @@ def compare_to_weight_distance(
         )
     if len(series) > max_snapshots:
         # one stride, so that the successive distances (speeds) span equal intervals
-        idx = np.arange(0, len(series), -(-len(series) // max_snapshots))
+        idx = every_kth(len(series), max_snapshots)
         if idx.size < 3:  # e.g. 4 snapshots, at most 3: first, middle, last
             idx = np.unique(np.linspace(0, len(series) - 1, 3).round().astype(int))
         series = series[idx]

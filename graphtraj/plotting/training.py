@@ -14,7 +14,7 @@ import numpy as np
 from graphtraj._checks import check_int, check_real
 from graphtraj.exceptions import ValidationError
 from graphtraj.plotting._axes import axes_for
-from graphtraj.plotting._inputs import check_input, check_mapping
+from graphtraj.plotting._inputs import _is_instance, check_input, check_mapping
 
 __all__ = [
     "plot_loss_curves",
@@ -164,9 +164,7 @@ def plot_divergence(result: Any, *, ax: Any = None, max_curves: int = 10,
 
 
 def _is_ftle(result: Any) -> bool:
-    from graphtraj.timeseries.divergence import FTLEResult
-
-    return isinstance(result, FTLEResult)
+    return _is_instance(result, "graphtraj.timeseries.divergence.FTLEResult")
 
 
 def _draw_stability(ax: Any, result: Any, max_curves: int, max_step: int | None) -> None:

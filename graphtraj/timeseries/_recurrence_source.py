@@ -45,7 +45,6 @@ METRIC_ALIASES = {
     "linf": "chebyshev",
     "max": "chebyshev",
 }
-_ALIASES = METRIC_ALIASES
 _CODES = {"euclidean": 0, "manhattan": 1, "chebyshev": 2}
 
 
@@ -56,10 +55,10 @@ def resolve_metric(metric: str | None) -> str | None:
     if not isinstance(metric, str):
         raise UnknownOptionError(
             f"`metric` must be a string; got {metric!r}. Native metrics: "
-            f"{', '.join(METRICS)} (aliases {', '.join(sorted(_ALIASES))})"
+            f"{', '.join(METRICS)} (aliases {', '.join(sorted(METRIC_ALIASES))})"
         )
     name = metric.lower()
-    name = _ALIASES.get(name, name)
+    name = METRIC_ALIASES.get(name, name)
     return name if name in _CODES else None
 
 
@@ -376,7 +375,7 @@ def make_source(
     if metric not in registry:
         raise UnknownOptionError(
             f"`metric` must be one of {', '.join(repr(m) for m in METRICS)} (aliases "
-            f"{', '.join(repr(a) for a in sorted(_ALIASES))}) for arrays, or a name in "
+            f"{', '.join(repr(a) for a in sorted(METRIC_ALIASES))}) for arrays, or a name in "
             f"graphtraj.measures.METRICS; got {metric!r}"
         )
     if registry[metric].scale_invariant and xs.shape[1] == 1:

@@ -151,13 +151,7 @@ def _paired(x: Any, y: Any, metric: Any) -> np.ndarray:
             raise ValidationError(
                 f"`perturbed` must match `series` in shape; got {vy.shape} and {vx.shape}"
             )
-        p = _VECTOR_METRICS[metric]
-        diff = np.abs(vx - vy)
-        if p == 1.0:
-            return np.sum(diff, axis=1)
-        if p == 2.0:
-            return np.sqrt(np.sum(diff**2, axis=1))
-        return np.max(diff, axis=1)
+        return np.linalg.norm(vx - vy, ord=_VECTOR_METRICS[metric], axis=1)
     from graphtraj.measures import paired_distances
 
     return paired_distances(x, y, metric=metric)

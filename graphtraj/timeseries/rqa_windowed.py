@@ -181,7 +181,6 @@ def windowed_rqa(
     starts = np.arange(0, n - width + 1, step, dtype=np.int64)
     stops = starts + width
     values = {name: np.empty(starts.size) for name in names}
-    undefined = 0
     kw = dict(theiler=theiler, min_line=min_line, min_vert=min_vert, min_white=min_white,
               border=border, convention=convention)
     for w_i in progress_bar(range(starts.size), total=starts.size, desc="windowed RQA",
@@ -197,14 +196,12 @@ def windowed_rqa(
                 res = rqa(source.x[s:e], spec, metric=source.metric, **kw)
         for name in names:
             values[name][w_i] = getattr(res, name)
-    nan_counts = {name: int(np.isnan(values[name]).sum()) for name in names}
-    undefined = 0
-    if names:
-        nan_any = np.isnan(np.vstack([values[name] for name in names])).any(axis=0)
-        undefined = int(nan_any.sum())
+    nan = np.isnan(np.array([values[name] for name in names]).reshape(len(names), starts.size))
+    undefined = int(nan.any(axis=0).sum())
     if undefined:
         which = ", ".join(
-            f"{name} in {count}" for name, count in nan_counts.items() if count
+            f"{name} in {count}" for name, count in zip(names, nan.sum(axis=1).tolist(),
+                                                        strict=True) if count
         )
         warnings.warn(
             f"{undefined} of {starts.size} windows have undefined measures (NaN there): "

@@ -75,9 +75,21 @@ def _mapping(value: Any, name: str, what: str) -> Mapping[str, Any]:
     return value
 
 
+def count_of(n: int, noun: str) -> str:
+    """``"1 replica"``, ``"2 replicas"``: a count with its noun, for summaries."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+def every_kth(n: int, at_most: int) -> np.ndarray:
+    """Positions ``0, k, 2k, ...`` below ``n`` with one stride ``k = ceil(n / at_most)``:
+    at most ``at_most`` of them, evenly spaced in position (a rounded linspace would mix
+    strides k and k + 1)."""
+    return np.arange(0, n, max(1, -(-n // at_most)))
+
+
 def _count_steps(n: int, noun: str, steps: np.ndarray) -> str:
     """``"3 records (steps 0..4)"``: a count with its step range, for short reprs."""
-    text = f"{n} {noun}{'' if n == 1 else 's'}"
+    text = count_of(n, noun)
     if steps.size == 1:
         return f"{text} (step {int(steps[0])})"
     if steps.size > 1:
@@ -304,8 +316,7 @@ class Trajectory:
         max_records = check_int(max_records, "max_records", minimum=1)
         if len(self) <= max_records:
             return self
-        stride = -(-len(self) // max_records)
-        return self.isel(np.arange(0, len(self), stride))
+        return self.isel(every_kth(len(self), max_records))
 
     def params(self, i: int) -> dict[str, np.ndarray]:
         """Named parameter arrays of record ``i`` (positional; negative from the end).
@@ -446,8 +457,7 @@ class Ensemble:
         """A one-line summary (sizes and steps, not the arrays)."""
         n_ref = int(self.reference_indices().size)
         n_div = int(np.count_nonzero(self.diverged_at >= 0))
-        parts = [f"{self.n_replicas} replica{'s' if self.n_replicas != 1 else ''} "
-                 f"({n_ref} reference{'s' if n_ref != 1 else ''})",
+        parts = [f"{count_of(self.n_replicas, 'replica')} ({count_of(n_ref, 'reference')})",
                  f"{self.layout.size} parameters",
                  "observed at " + _count_steps(self.steps.size, "step", self.steps)]
         if self.observables:

@@ -6,14 +6,10 @@ import os
 from typing import Any
 
 from graphtraj.exceptions import StoreError
+from graphtraj.trajectory.core import count_of as _count
 from graphtraj.trajectory.store import Store, open_store
 
 __all__ = ["describe_store", "describe_run"]
-
-
-def _count(n: int, noun: str) -> str:
-    """``"1 replica"``, ``"2 replicas"``."""
-    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 def _steps(summary: dict[str, Any]) -> str:

@@ -733,7 +733,6 @@ def _zarr_key(key: Any, shape: tuple[int, ...]) -> tuple[tuple[Any, ...], int | 
     inverse = None
     flips: list[int] = []
     out_axis = 0
-    advanced: list[int] = []  # key axes holding an integer or the index array
     for axis, (k, n) in enumerate(zip(parts, shape, strict=True)):
         if isinstance(k, (bool, np.bool_)) or (
                 isinstance(k, np.ndarray) and k.ndim == 0 and k.dtype.kind == "b"):
@@ -744,7 +743,6 @@ def _zarr_key(key: Any, shape: tuple[int, ...]) -> tuple[tuple[Any, ...], int | 
         if isinstance(k, np.ndarray) and k.ndim == 0 and k.dtype.kind in "iu":
             k = int(k)  # a 0-d integer array indexes like an integer, as in numpy
         if isinstance(k, (int, np.integer)):
-            advanced.append(axis)
             i = int(k)
             if not -n <= i < n:
                 raise ValidationError(
@@ -795,7 +793,6 @@ def _zarr_key(key: Any, shape: tuple[int, ...]) -> tuple[tuple[Any, ...], int | 
             arr = arr % n if n else arr
             unique, inverse = np.unique(arr, return_inverse=True)
             read.append(unique)
-            advanced.append(axis)
             array_axis = out_axis
             out_axis += 1
             continue
@@ -804,7 +801,7 @@ def _zarr_key(key: Any, shape: tuple[int, ...]) -> tuple[tuple[Any, ...], int | 
             f"as indices; got {_describe_index(k)} on axis {axis} (load the states with "
             "np.asarray(states) for other numpy indexing)"
         )
-    array_first = (array_axis is not None and len(advanced) > 1
+    array_first = (array_axis is not None and len(written) > 1
                    and written[-1] - written[0] + 1 != len(written))
     return tuple(read), array_axis, inverse, flips, array_first
 
